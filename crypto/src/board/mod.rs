@@ -1,0 +1,1 @@
+//! Merkle log (in progress).

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod ballot;
+pub mod board;
+pub mod credential;
+pub mod elgamal;
+pub mod group;
+pub mod manifest;
+pub mod proofs;
+mod transcript;
+
+pub use transcript::PROTOCOL_VERSION;
