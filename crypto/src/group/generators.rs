@@ -37,6 +37,12 @@ pub fn h() -> RistrettoPoint {
     *H.get_or_init(|| RistrettoPoint::hash_from_bytes::<Sha512>(H_LABEL))
 }
 
+/// The canonical encoding of `H`.
+pub(crate) fn h_compressed() -> [u8; 32] {
+    static H: OnceLock<[u8; 32]> = OnceLock::new();
+    *H.get_or_init(|| h().compress().to_bytes())
+}
+
 /// A precomputed table for constant-time multiplication by `H`.
 pub(crate) fn h_table() -> &'static RistrettoBasepointTable {
     static T: OnceLock<RistrettoBasepointTable> = OnceLock::new();

@@ -9,7 +9,7 @@ pub use encoding::{
 };
 pub(crate) use encoding::{serde_base64, serde_hex, Reader};
 pub use generators::{g, h, H_LABEL, MAX_AGGREGATED_RANGES};
-pub(crate) use generators::{bulletproof_gens, g_table, h_table, pedersen_gens};
+pub(crate) use generators::{bulletproof_gens, g_table, h_compressed, h_table, pedersen_gens};
 
 /// The canonical encoding of `H`, pinned here and in the spec.
 #[cfg(test)]
@@ -17,8 +17,3 @@ pub(crate) const H_HEX: &str = "PLACEHOLDER";
 
 pub use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 pub use curve25519_dalek::scalar::Scalar;
-
-/// Draws a uniformly random scalar.
-pub(crate) fn random_scalar<R: rand_core::RngCore + rand_core::CryptoRng>(rng: &mut R) -> Scalar {
-    Scalar::random(rng)
-}

@@ -1,0 +1,518 @@
+//! The election manifest: contests, selections and their rules (spec/crypto.md §7).
+//!
+//! A manifest is validated when it is loaded; every later layer relies on that. Its hash, bound
+//! into every ballot, is SHA-256 over a canonical binary encoding (not over JSON text, whose
+//! formatting is free), so two manifests hash alike exactly when they mean the same election.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Largest number of selections in a plurality or approval contest.
+pub const MAX_SELECTIONS: usize = 256;
+/// Largest number of selections in a score or cumulative contest (bounded by range-proof
+/// aggregation: two ranges per selection, plus one for a cumulative budget, in at most 64).
+pub const MAX_RANGED_SELECTIONS: usize = 31;
+/// Largest number of contests in a manifest.
+pub const MAX_CONTESTS: usize = 128;
+/// Longest identifier, in bytes.
+pub const MAX_ID_LEN: usize = 64;
+/// Longest title or label, in bytes.
+pub const MAX_TEXT_LEN: usize = 1024;
+/// Largest sum range of an approval contest (`max − min + 1` disjunctive branches).
+pub const MAX_APPROVAL_SPAN: usize = MAX_SELECTIONS + 1;
+
+/// Why a manifest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The JSON text does not describe a manifest.
+    #[error("manifest is not valid JSON of the expected shape: {0}")]
+    Json(String),
+    /// The manifest has no contests, or too many.
+    #[error("a manifest needs between 1 and {MAX_CONTESTS} contests; this one has {0}")]
+    ContestCount(usize),
+    /// A contest has too few or too many selections for its style.
+    #[error("contest `{contest}`: {found} selections; this style allows {min} to {max}")]
+    SelectionCount {
+        /// Contest id.
+        contest: String,
+        /// Selections found.
+        found: usize,
+        /// Fewest allowed.
+        min: usize,
+        /// Most allowed.
+        max: usize,
+    },
+    /// An identifier is empty, too long, or uses characters other than `a-z 0-9 - _ .`.
+    #[error("`{0}` is not a valid identifier: use 1 to {MAX_ID_LEN} characters from a-z, 0-9, '-', '_', '.'")]
+    InvalidId(String),
+    /// Two contests, or two selections of one contest, share an id.
+    #[error("identifier `{0}` is used twice")]
+    DuplicateId(String),
+    /// A title or label is too long.
+    #[error("text of `{0}` is longer than {MAX_TEXT_LEN} bytes")]
+    TextTooLong(String),
+    /// The contest's limits are inconsistent.
+    #[error("contest `{contest}`: {reason}")]
+    InvalidLimits {
+        /// Contest id.
+        contest: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// An election manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Human-readable title of the election.
+    pub title: String,
+    /// The contests, in ballot order.
+    pub contests: Vec<Contest>,
+}
+
+/// One contest on the ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contest {
+    /// Stable identifier, unique in the manifest.
+    pub id: String,
+    /// The question shown to voters.
+    pub title: String,
+    /// The voting rule.
+    pub style: ContestStyle,
+    /// The options, in ballot order.
+    pub selections: Vec<Selection>,
+}
+
+/// One option of a contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    /// Stable identifier, unique in its contest.
+    pub id: String,
+    /// The label shown to voters.
+    pub label: String,
+}
+
+/// The rule of a contest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ContestStyle {
+    /// Choose exactly one option.
+    Plurality,
+    /// Choose between `min` and `max` options (each 0 or 1).
+    Approval {
+        /// Fewest options to choose.
+        min: u32,
+        /// Most options to choose.
+        max: u32,
+    },
+    /// Give each option a score from 0 to `max_score`.
+    Score {
+        /// Highest score per option.
+        max_score: u64,
+    },
+    /// Give each option 0 to `max_per_selection` points, at most `budget` in total.
+    Cumulative {
+        /// Most points per option.
+        max_per_selection: u64,
+        /// Most points in total.
+        budget: u64,
+    },
+}
+
+impl ContestStyle {
+    /// The largest value a single selection can hold.
+    pub fn max_per_selection(&self) -> u64 {
+        match self {
+            ContestStyle::Plurality | ContestStyle::Approval { .. } => 1,
+            ContestStyle::Score { max_score } => *max_score,
+            ContestStyle::Cumulative { max_per_selection, .. } => *max_per_selection,
+        }
+    }
+
+    /// Whether selections are committed with Pedersen commitments and range proofs.
+    pub fn is_ranged(&self) -> bool {
+        matches!(self, ContestStyle::Score { .. } | ContestStyle::Cumulative { .. })
+    }
+
+    fn tag(&self) -> u8 {
+        match self {
+            ContestStyle::Plurality => 1,
+            ContestStyle::Approval { .. } => 2,
+            ContestStyle::Score { .. } => 3,
+            ContestStyle::Cumulative { .. } => 4,
+        }
+    }
+}
+
+/// Why a set of choices breaks a contest's rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChoiceError {
+    /// A different number of contests than the manifest has.
+    #[error("expected choices for {expected} contests, found {found}")]
+    ContestCount {
+        /// Contests in the manifest.
+        expected: usize,
+        /// Contests given.
+        found: usize,
+    },
+    /// A different number of values than the contest has selections.
+    #[error("contest `{contest}`: expected {expected} values, found {found}")]
+    SelectionCount {
+        /// Contest id.
+        contest: String,
+        /// Selections in the contest.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// A value exceeds the per-selection maximum.
+    #[error("contest `{contest}`: selection `{selection}` has {value}, more than the allowed {max}")]
+    ValueTooLarge {
+        /// Contest id.
+        contest: String,
+        /// Selection id.
+        selection: String,
+        /// The value.
+        value: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// The total is outside the contest's limits.
+    #[error("contest `{contest}`: {total} chosen, but this contest needs {min} to {max}")]
+    TotalOutOfRange {
+        /// Contest id.
+        contest: String,
+        /// The total given.
+        total: u64,
+        /// Smallest allowed total.
+        min: u64,
+        /// Largest allowed total.
+        max: u64,
+    },
+}
+
+fn check_id(id: &str) -> Result<(), ManifestError> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ManifestError::InvalidId(id.to_owned()))
+    }
+}
+
+fn check_text(owner: &str, text: &str) -> Result<(), ManifestError> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(ManifestError::TextTooLong(owner.to_owned()));
+    }
+    Ok(())
+}
+
+impl Contest {
+    /// The allowed range `[min, max]` of the sum of the selections.
+    pub fn total_limits(&self) -> (u64, u64) {
+        let n = self.selections.len() as u64;
+        match self.style {
+            ContestStyle::Plurality => (1, 1),
+            ContestStyle::Approval { min, max } => (u64::from(min), u64::from(max)),
+            ContestStyle::Score { max_score } => (0, max_score.saturating_mul(n)),
+            ContestStyle::Cumulative { budget, .. } => (0, budget),
+        }
+    }
+
+    /// Checks a contest's choices against its rules.
+    pub fn check_choices(&self, values: &[u64]) -> Result<(), ChoiceError> {
+        if values.len() != self.selections.len() {
+            return Err(ChoiceError::SelectionCount {
+                contest: self.id.clone(),
+                expected: self.selections.len(),
+                found: values.len(),
+            });
+        }
+        let max = self.style.max_per_selection();
+        let mut total = 0u64;
+        for (value, selection) in values.iter().zip(&self.selections) {
+            if *value > max {
+                return Err(ChoiceError::ValueTooLarge {
+                    contest: self.id.clone(),
+                    selection: selection.id.clone(),
+                    value: *value,
+                    max,
+                });
+            }
+            total = total.saturating_add(*value);
+        }
+        let (lo, hi) = self.total_limits();
+        if total < lo || total > hi {
+            return Err(ChoiceError::TotalOutOfRange {
+                contest: self.id.clone(),
+                total,
+                min: lo,
+                max: hi,
+            });
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ManifestError> {
+        check_id(&self.id)?;
+        check_text(&self.id, &self.title)?;
+        let n = self.selections.len();
+        let (min, max) = if self.style.is_ranged() {
+            (1, MAX_RANGED_SELECTIONS)
+        } else {
+            (1, MAX_SELECTIONS)
+        };
+        if n < min || n > max {
+            return Err(ManifestError::SelectionCount {
+                contest: self.id.clone(),
+                found: n,
+                min,
+                max,
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &self.selections {
+            check_id(&s.id)?;
+            check_text(&s.id, &s.label)?;
+            if !seen.insert(s.id.as_str()) {
+                return Err(ManifestError::DuplicateId(format!("{}/{}", self.id, s.id)));
+            }
+        }
+        let invalid = |reason: String| ManifestError::InvalidLimits {
+            contest: self.id.clone(),
+            reason,
+        };
+        match self.style {
+            ContestStyle::Plurality => {}
+            ContestStyle::Approval { min, max } => {
+                if min > max || max as usize > n {
+                    return Err(invalid(format!(
+                        "approval limits {min}..{max} must satisfy min ≤ max ≤ {n} (the number of options)"
+                    )));
+                }
+                if max == 0 {
+                    return Err(invalid("approval max must be at least 1".into()));
+                }
+            }
+            ContestStyle::Score { max_score } => {
+                if max_score == 0 || max_score > u64::from(u32::MAX) {
+                    return Err(invalid(format!(
+                        "max_score {max_score} must be between 1 and {}",
+                        u32::MAX
+                    )));
+                }
+            }
+            ContestStyle::Cumulative {
+                max_per_selection,
+                budget,
+            } => {
+                if max_per_selection == 0 || budget == 0 {
+                    return Err(invalid("max_per_selection and budget must be at least 1".into()));
+                }
+                if max_per_selection > u64::from(u32::MAX) || budget > u64::from(u32::MAX) {
+                    return Err(invalid(format!("limits must not exceed {}", u32::MAX)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    /// Parses and validates a manifest from JSON.
+    pub fn from_json(text: &str) -> Result<Self, ManifestError> {
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| ManifestError::Json(e.to_string()))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Checks every rule of §7: counts, identifiers, limits.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        check_text("title", &self.title)?;
+        if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
+            return Err(ManifestError::ContestCount(self.contests.len()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for contest in &self.contests {
+            contest.validate()?;
+            if !seen.insert(contest.id.as_str()) {
+                return Err(ManifestError::DuplicateId(contest.id.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a full set of choices (one list of values per contest).
+    pub fn check_choices(&self, choices: &[Vec<u64>]) -> Result<(), ChoiceError> {
+        if choices.len() != self.contests.len() {
+            return Err(ChoiceError::ContestCount {
+                expected: self.contests.len(),
+                found: choices.len(),
+            });
+        }
+        for (contest, values) in self.contests.iter().zip(choices) {
+            contest.check_choices(values)?;
+        }
+        Ok(())
+    }
+
+    /// The canonical binary encoding hashed by [`Manifest::hash`].
+    ///
+    /// # Layout
+    /// `"tabella/v1/manifest"`, then `str(title)`, `u32(#contests)`, and per contest
+    /// `str(id) ‖ str(title) ‖ u8(style tag) ‖ u64(p₁) ‖ u64(p₂) ‖ u32(#selections) ‖
+    /// (str(id) ‖ str(label))*`, where `str(s) = u32(len) ‖ UTF-8 bytes`, integers big-endian,
+    /// and `(p₁, p₂)` are `(0, 0)` plurality, `(min, max)` approval, `(max_score, 0)` score,
+    /// `(max_per_selection, budget)` cumulative.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        fn put_str(out: &mut Vec<u8>, s: &str) {
+            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        let mut out = b"tabella/v1/manifest".to_vec();
+        put_str(&mut out, &self.title);
+        out.extend_from_slice(&(self.contests.len() as u32).to_be_bytes());
+        for c in &self.contests {
+            put_str(&mut out, &c.id);
+            put_str(&mut out, &c.title);
+            out.push(c.style.tag());
+            let (p1, p2) = match c.style {
+                ContestStyle::Plurality => (0, 0),
+                ContestStyle::Approval { min, max } => (u64::from(min), u64::from(max)),
+                ContestStyle::Score { max_score } => (max_score, 0),
+                ContestStyle::Cumulative {
+                    max_per_selection,
+                    budget,
+                } => (max_per_selection, budget),
+            };
+            out.extend_from_slice(&p1.to_be_bytes());
+            out.extend_from_slice(&p2.to_be_bytes());
+            out.extend_from_slice(&(c.selections.len() as u32).to_be_bytes());
+            for s in &c.selections {
+                put_str(&mut out, &s.id);
+                put_str(&mut out, &s.label);
+            }
+        }
+        out
+    }
+
+    /// SHA-256 of [`Manifest::canonical_bytes`].
+    pub fn hash(&self) -> ManifestHash {
+        ManifestHash(Sha256::digest(self.canonical_bytes()).into())
+    }
+}
+
+/// The SHA-256 digest identifying a manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ManifestHash(pub [u8; 32]);
+
+impl ManifestHash {
+    /// The digest bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// Exactly 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::group::EncodingError> {
+        Ok(Self(crate::group::fixed("manifest hash", bytes)?))
+    }
+}
+crate::group::serde_hex!(ManifestHash, "manifest hash");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        Manifest::from_json(
+            r#"{"title":"T","contests":[
+              {"id":"mayor","title":"Mayor","style":{"type":"plurality"},
+               "selections":[{"id":"a","label":"A"},{"id":"b","label":"B"}]},
+              {"id":"council","title":"Council","style":{"type":"approval","min":0,"max":2},
+               "selections":[{"id":"a","label":"A"},{"id":"b","label":"B"},{"id":"c","label":"C"}]}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn valid_manifest_loads_and_hash_depends_on_every_field() {
+        let m = sample();
+        let h = m.hash();
+        let mut m2 = m.clone();
+        m2.contests[1].style = ContestStyle::Approval { min: 0, max: 3 };
+        assert_ne!(m2.hash(), h);
+        let mut m3 = m.clone();
+        m3.contests[0].selections[1].label = "B ".into();
+        assert_ne!(m3.hash(), h);
+        let mut m4 = m;
+        m4.title = "U".into();
+        assert_ne!(m4.hash(), h);
+    }
+
+    #[test]
+    fn invalid_manifests_are_refused_with_the_reason() {
+        let base = sample();
+        let mut dup = base.clone();
+        dup.contests[1].id = "mayor".into();
+        assert_eq!(dup.validate(), Err(ManifestError::DuplicateId("mayor".into())));
+
+        let mut dup_sel = base.clone();
+        dup_sel.contests[0].selections[1].id = "a".into();
+        assert_eq!(dup_sel.validate(), Err(ManifestError::DuplicateId("mayor/a".into())));
+
+        let mut bad_id = base.clone();
+        bad_id.contests[0].id = "Mayor!".into();
+        assert_eq!(bad_id.validate(), Err(ManifestError::InvalidId("Mayor!".into())));
+
+        let mut limits = base.clone();
+        limits.contests[1].style = ContestStyle::Approval { min: 2, max: 4 };
+        assert!(matches!(limits.validate(), Err(ManifestError::InvalidLimits { .. })));
+
+        let mut empty = base.clone();
+        empty.contests.clear();
+        assert_eq!(empty.validate(), Err(ManifestError::ContestCount(0)));
+
+        let mut no_sel = base.clone();
+        no_sel.contests[0].selections.clear();
+        assert!(matches!(no_sel.validate(), Err(ManifestError::SelectionCount { found: 0, .. })));
+
+        let mut score = base;
+        score.contests[0].style = ContestStyle::Score { max_score: 0 };
+        assert!(matches!(score.validate(), Err(ManifestError::InvalidLimits { .. })));
+
+        assert!(matches!(Manifest::from_json("{\"title\":\"x\"}"), Err(ManifestError::Json(_))));
+        assert!(matches!(
+            Manifest::from_json(r#"{"title":"x","contests":[],"extra":1}"#),
+            Err(ManifestError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn choices_are_checked_against_the_rules() {
+        let m = sample();
+        assert!(m.check_choices(&[vec![0, 1], vec![1, 0, 1]]).is_ok());
+        assert!(matches!(
+            m.check_choices(&[vec![1, 1], vec![0, 0, 0]]),
+            Err(ChoiceError::TotalOutOfRange { total: 2, .. })
+        ));
+        assert!(matches!(
+            m.check_choices(&[vec![0, 1], vec![1, 1, 1]]),
+            Err(ChoiceError::TotalOutOfRange { total: 3, .. })
+        ));
+        assert!(matches!(
+            m.check_choices(&[vec![0, 2], vec![0, 0, 0]]),
+            Err(ChoiceError::ValueTooLarge { value: 2, .. })
+        ));
+        assert!(matches!(m.check_choices(&[vec![0, 1]]), Err(ChoiceError::ContestCount { .. })));
+    }
+}
