@@ -218,7 +218,7 @@ fn sample_ballot(seed: u64) -> Ballot {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     f.ctx
-        .encrypt_ballot(&[vec![0, 0, 1], vec![0, 1, 0], vec![2, 7], vec![0, 5]], &f.credential, &mut rng)
+        .encrypt_ballot(&[vec![0, 0, 1], vec![0, 1, 0], vec![2, 7], vec![1, 4]], &f.credential, &mut rng)
         .unwrap()
         .0
 }
@@ -238,6 +238,24 @@ fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
     bytes[body_len..].copy_from_slice(&sig.to_bytes());
     let copied = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
     let err = f.ctx.verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0)).unwrap_err();
+    assert!(matches!(err, BallotError::ContestProofRejected { .. }), "{err}");
+    // Each style's proofs are bound to the credential on their own: a plurality-only copy fails too.
+    let plurality_only = ElectionContext::new(
+        ElectionId([7; 32]),
+        Manifest { title: "P".into(), contests: vec![all_styles_manifest().contests[0].clone()] },
+        f.secret.public_key(),
+    )
+    .unwrap();
+    let (b, _) = plurality_only.encrypt_ballot(&[vec![0, 1, 0]], &f.credential, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    let mut bytes = b.to_bytes().to_vec();
+    bytes[33..65].copy_from_slice(f.other_credential.public().as_bytes());
+    let body_len = bytes.len() - 64;
+    let mut message = plurality_only.manifest_hash.0.to_vec();
+    message.extend_from_slice(&bytes[..body_len]);
+    let sig = f.other_credential.sign(prove::SIGNATURE_CONTEXT, &message);
+    bytes[body_len..].copy_from_slice(&sig.to_bytes());
+    let copied = Ballot::from_bytes(&bytes, &plurality_only).unwrap();
+    let err = plurality_only.verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0)).unwrap_err();
     assert!(matches!(err, BallotError::ContestProofRejected { ref contest, .. } if contest == "mayor"), "{err}");
 }
 

@@ -13,7 +13,7 @@ pub(crate) use generators::{bulletproof_gens, g_table, h_compressed, h_table, pe
 
 /// The canonical encoding of `H`, pinned here and in the spec.
 #[cfg(test)]
-pub(crate) const H_HEX: &str = "PLACEHOLDER";
+pub(crate) const H_HEX: &str = "320f77cf335947fb6ca3f7f9ed211af85b58c73f127894679915e03d595a8a31";
 
 pub use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 pub use curve25519_dalek::scalar::Scalar;
