@@ -11,7 +11,7 @@ use super::context::ElectionContext;
 use super::encoding::{write_body, Ballot, ContestProof, EncryptedContest};
 use super::BallotError;
 use crate::credential::{CredentialKey, CredentialSecret};
-use crate::elgamal::{Ciphertext, Nonce};
+use crate::elgamal::{Ciphertext, EncryptionKey, Nonce};
 use crate::group::Element;
 use crate::manifest::ContestStyle;
 use crate::proofs::disjunctive::{DisjunctiveProof, LinComb, Statement};
@@ -147,20 +147,20 @@ impl ElectionContext {
                         real.conditional_assign(&(j as u64), m.ct_eq(&1));
                     }
                     let witness: Scalar = rho.iter().zip(&nonces).map(|(p, r)| p * r.0).sum();
-                    ContestProof::UnitVector(prove(&mut t, &st, real as usize, &witness, rng)?)
+                    ContestProof::UnitVector(prove(&mut t, &st, key, real as usize, &witness, rng)?)
                 }
                 ContestStyle::Approval { .. } => {
                     let mut bits = Vec::with_capacity(values.len());
                     for ((ct, m), r) in ciphertexts.iter().zip(values).zip(&nonces) {
                         let (x, y) = single(ct);
                         let st = values_statement(x, y, pk, 0..=1);
-                        bits.push(prove(&mut t, &st, *m as usize, &r.0, rng)?);
+                        bits.push(prove(&mut t, &st, key, *m as usize, &r.0, rng)?);
                     }
                     let (lo, hi) = shape.total;
                     let (x, y) = summed(&ciphertexts);
                     let st = values_statement(x, y, pk, lo..=hi);
                     let total: u64 = values.iter().sum();
-                    let total = prove(&mut t, &st, (total - lo) as usize, &nonce_sum, rng)?;
+                    let total = prove(&mut t, &st, key, (total - lo) as usize, &nonce_sum, rng)?;
                     ContestProof::Approval { bits, total }
                 }
                 ContestStyle::Score { .. } | ContestStyle::Cumulative { .. } => {
@@ -236,11 +236,12 @@ impl ElectionContext {
 fn prove(
     t: &mut Transcript,
     st: &Statement<'_>,
+    key: &EncryptionKey,
     real: usize,
     witness: &Scalar,
     rng: &mut impl CryptoRngCore,
 ) -> Result<DisjunctiveProof, BallotError> {
-    DisjunctiveProof::prove(t, st, real, witness, rng).map_err(|source| {
+    DisjunctiveProof::prove(t, st, &|s: &Scalar| key.mul(s), real, witness, rng).map_err(|source| {
         BallotError::ContestProofRejected {
             contest: String::new(),
             source,

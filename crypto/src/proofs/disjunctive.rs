@@ -17,15 +17,15 @@
 //! branch, `z_ℓ·G₁ = a_ℓ + c_ℓ·X` and `z_ℓ·G₂ = b_ℓ + c_ℓ·(Y + δ_ℓ·G)`.
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED;
-use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::ristretto::{RistrettoPoint, VartimeRistrettoPrecomputation};
+use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{MultiscalarMul, VartimeMultiscalarMul};
 use merlin::Transcript;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::msm::{Base, Msm, WeightRng};
 use super::ProofError;
-use crate::group::{g, g_table, h, Element, Reader};
+use crate::group::{g, g_table, Element, Reader};
 use crate::transcript::{labels, TranscriptProtocol};
 
 const PROOF: &str = "disjunctive Chaum-Pedersen proof";
@@ -43,27 +43,12 @@ pub(crate) struct Statement<'a> {
     pub offsets: Vec<Scalar>,
 }
 
-fn point_of(base: &Base<'_>) -> RistrettoPoint {
-    match base {
-        Base::G => g(),
-        Base::H => h(),
-        Base::Keyed(e) | Base::Point(e) => e.point,
-    }
-}
-
 fn bytes_of(base: &Base<'_>) -> [u8; 32] {
     match base {
         Base::G => RISTRETTO_BASEPOINT_COMPRESSED.to_bytes(),
         Base::H => crate::group::h_compressed(),
         Base::Keyed(e) | Base::Point(e) => e.to_bytes(),
     }
-}
-
-fn eval(comb: &LinComb<'_>) -> RistrettoPoint {
-    RistrettoPoint::vartime_multiscalar_mul(
-        comb.iter().map(|(s, _)| s),
-        comb.iter().map(|(_, b)| point_of(b)),
-    )
 }
 
 impl Statement<'_> {
@@ -103,64 +88,62 @@ impl DisjunctiveProof {
         self.responses.len()
     }
 
-    /// Proves that branch `real` holds with witness `x`. Constant time in `real` and `x`.
+    /// Proves that branch `real` holds with witness `x`.
+    ///
+    /// Every branch, the real one included, starts from a uniformly random pair `(c'_ℓ, z'_ℓ)`
+    /// and commits `a_ℓ = z'_ℓ·G₁ − c'_ℓ·X`, `b_ℓ = z'_ℓ·G₂ − c'_ℓ·(Y + δ_ℓ·G)`. For the real
+    /// branch this equals `w·G₁, w·G₂` with `w = z' − c'·x`, uniform and never computed. The
+    /// commitments are computed in variable time: their inputs are either published in the proof
+    /// or uniform and independent of `x` and of `real`, so timing reveals nothing secret. Only the
+    /// final step, which mixes in `x` and `real`, is constant time:
+    /// `c_real = c − Σ_{ℓ≠real} c'_ℓ`, `z_real = z' + (c_real − c')·x`.
+    ///
+    /// `X` and `Y` are computed from the witness (`X = x·G₁`, `Y = x·G₂ − δ_real·G`), so a wrong
+    /// witness yields a proof that does not verify, never a false accepting one.
     pub(crate) fn prove(
         t: &mut Transcript,
         st: &Statement<'_>,
+        g2_mul: &dyn Fn(&Scalar) -> RistrettoPoint,
         real: usize,
         x: &Scalar,
         rng: &mut impl WeightRng,
     ) -> Result<Self, ProofError> {
         let n = st.branches();
-        if n == 0 || real >= n {
+        if n == 0 || real >= n || !matches!(st.g1, Base::G) {
             return Err(ProofError::WitnessMismatch { proof: PROOF });
         }
-        let (g1, g2) = (point_of(&st.g1), point_of(&st.g2));
-        let (big_x, big_y) = (eval(&st.x), eval(&st.y));
-        let y_branches: Vec<RistrettoPoint> = st
-            .offsets
-            .iter()
-            .map(|d| big_y + g_table() * d)
-            .collect();
-
-        // Sanity: the witness satisfies the real branch (constant-time selection of that branch).
-        let mut y_real = RistrettoPoint::default();
-        for (l, y_l) in y_branches.iter().enumerate() {
-            y_real.conditional_assign(y_l, (l as u64).ct_eq(&(real as u64)));
+        // δ of the real branch, selected in constant time.
+        let mut delta_real = Scalar::ZERO;
+        for (l, d) in st.offsets.iter().enumerate() {
+            delta_real.conditional_assign(d, (l as u64).ct_eq(&(real as u64)));
         }
-        let ok = (g1 * x).ct_eq(&big_x) & (g2 * x).ct_eq(&y_real);
-        if !bool::from(ok) {
-            return Err(ProofError::WitnessMismatch { proof: PROOF });
-        }
+        let big_x = g_table() * x;
+        let big_y = g2_mul(x) - g_table() * &delta_real;
+        let g2 = g2_mul(&Scalar::ONE);
+        let bases = VartimeRistrettoPrecomputation::new([g(), g2]);
 
         st.append_to(t);
-        let w = Scalar::random(rng);
-        let mut challenges = Vec::with_capacity(n);
-        let mut responses = Vec::with_capacity(n);
+        let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
+        let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
         let mut commitments = Vec::with_capacity(n);
-        for (l, y_l) in y_branches.iter().enumerate() {
-            let is_real = (l as u64).ct_eq(&(real as u64));
-            let c_l = Scalar::random(rng);
-            let z_l = Scalar::random(rng);
-            // Simulated branch: a = z·G₁ − c·X, b = z·G₂ − c·Y_ℓ. Real branch: a = w·G₁, b = w·G₂.
-            let u = Scalar::conditional_select(&z_l, &w, is_real);
-            let e = Scalar::conditional_select(&c_l, &Scalar::ZERO, is_real);
-            let a = RistrettoPoint::multiscalar_mul([u, -e], [g1, big_x]);
-            let b = RistrettoPoint::multiscalar_mul([u, -e], [g2, *y_l]);
+        for ((c_l, z_l), delta) in challenges.iter().zip(&responses).zip(&st.offsets) {
+            let a = bases.vartime_mixed_multiscalar_mul([z_l, &Scalar::ZERO], [-c_l], [big_x]);
+            let b = bases.vartime_mixed_multiscalar_mul([-(c_l * delta), *z_l], [-c_l], [big_y]);
             let (a, b) = (Element::new(a), Element::new(b));
             t.validate_and_append_point(b"a", &a, PROOF)?;
             t.validate_and_append_point(b"b", &b, PROOF)?;
             commitments.push((a, b));
-            challenges.push(c_l);
-            responses.push(z_l);
         }
         let c = t.challenge_scalar(b"c");
         let mut c_real = c;
-        for (l, c_l) in challenges.iter().enumerate() {
+        let (mut c_prime, mut z_prime) = (Scalar::ZERO, Scalar::ZERO);
+        for (l, (c_l, z_l)) in challenges.iter().zip(&responses).enumerate() {
             let is_real = (l as u64).ct_eq(&(real as u64));
             c_real -= Scalar::conditional_select(c_l, &Scalar::ZERO, is_real);
+            c_prime.conditional_assign(c_l, is_real);
+            z_prime.conditional_assign(z_l, is_real);
         }
-        let z_real = w + c_real * x;
+        let z_real = z_prime + (c_real - c_prime) * x;
         for l in 0..n {
             let is_real = (l as u64).ct_eq(&(real as u64));
             challenges[l].conditional_assign(&c_real, is_real);
@@ -306,7 +289,7 @@ pub fn prove_dleq(
     t.append_message(b"dleq-X", x_point.as_bytes());
     t.append_message(b"dleq-Y", y_point.as_bytes());
     let st = dleq_statement(base, x_point, y_point);
-    DisjunctiveProof::prove(t, &st, 0, x, rng)
+    DisjunctiveProof::prove(t, &st, &|s: &Scalar| base.point * s, 0, x, rng)
 }
 
 /// Verifies a proof made by [`prove_dleq`].

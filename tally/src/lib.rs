@@ -1,0 +1,8 @@
+//! Tabella's tally service, ceremonies and command-line tool.
+//!
+//! Today this crate holds the `tabella demo` election run ([`demo`]); the HTTP API, storage,
+//! bulletin board, key and tally ceremonies and the anchoring client arrive in later issues.
+//! The `tabella` binary (`src/main.rs`) only parses the command line and calls into this library,
+//! so tests can drive every command without a process.
+
+pub mod demo;

@@ -1,0 +1,436 @@
+//! Tabella's build and test orchestration, run as `cargo xtask ...` (the alias lives in
+//! `.cargo/config.toml`).
+//!
+//! - `cargo xtask demo [ARGS...]` runs a whole election on embedded defaults (`tabella demo`).
+//! - `cargo xtask test` runs the whole suite, exactly as CI does through `.ci/run`.
+//!
+//! Every command runs from the workspace root and calls cargo through the `CARGO` environment
+//! variable (set by `cargo run`), falling back to `cargo` on the `PATH`.
+
+use std::env;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The wasm32 target the crypto crate and the web ballot build for.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Tabella's build and test orchestration.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build and run `tabella demo` in release mode: a whole election on embedded defaults.
+    ///
+    /// Every argument goes to `tabella demo`, e.g. `cargo xtask demo --voters 50 --seed 7`;
+    /// `cargo xtask demo --help` shows the demo's own options.
+    #[command(disable_help_flag = true)]
+    Demo {
+        /// Arguments for `tabella demo`.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<OsString>,
+    },
+    /// Run the whole suite as CI does, stopping at the first failing step.
+    Test {
+        /// Skip a step (repeat the option, or separate steps with commas).
+        #[arg(long, value_enum, value_name = "STEP", value_delimiter = ',')]
+        skip: Vec<Step>,
+        /// Skip the slow steps (wasm, bench, doc) for local iteration.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+/// One step of `cargo xtask test`, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Step {
+    /// `cargo fmt --all -- --check`.
+    Fmt,
+    /// `cargo clippy --workspace --all-targets --locked -- -D warnings`.
+    Clippy,
+    /// `cargo test --workspace --locked`.
+    Test,
+    /// The wasm32-unknown-unknown build of the crypto crate and the web ballot.
+    Wasm,
+    /// `cargo bench --workspace --locked --no-run` (benches compile).
+    Bench,
+    /// `cargo doc --workspace --no-deps --locked` with warnings denied.
+    Doc,
+    /// The end-to-end smoke run: `tabella demo --voters 50` in release mode.
+    Demo,
+}
+
+impl Step {
+    const ALL: [Step; 7] = [
+        Step::Fmt,
+        Step::Clippy,
+        Step::Test,
+        Step::Wasm,
+        Step::Bench,
+        Step::Doc,
+        Step::Demo,
+    ];
+
+    /// The steps `--quick` leaves out.
+    const SLOW: [Step; 3] = [Step::Wasm, Step::Bench, Step::Doc];
+
+    fn name(self) -> &'static str {
+        match self {
+            Step::Fmt => "fmt",
+            Step::Clippy => "clippy",
+            Step::Test => "test",
+            Step::Wasm => "wasm",
+            Step::Bench => "bench",
+            Step::Doc => "doc",
+            Step::Demo => "demo",
+        }
+    }
+
+    /// The cargo invocation of this step.
+    fn command(self, root: &Path) -> Command {
+        let mut cmd = cargo(root);
+        match self {
+            Step::Fmt => cmd.args(["fmt", "--all", "--", "--check"]),
+            Step::Clippy => cmd.args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            Step::Test => cmd.args(["test", "--workspace", "--locked"]),
+            Step::Wasm => cmd.args([
+                "build",
+                "--locked",
+                "-p",
+                "tabella-crypto",
+                "-p",
+                "tabella-ballot-app",
+                "--target",
+                WASM_TARGET,
+            ]),
+            Step::Bench => cmd.args(["bench", "--workspace", "--locked", "--no-run"]),
+            Step::Doc => {
+                let mut flags = env::var("RUSTDOCFLAGS").unwrap_or_default();
+                if !flags.is_empty() {
+                    flags.push(' ');
+                }
+                flags.push_str("-D warnings");
+                cmd.env("RUSTDOCFLAGS", flags)
+                    .args(["doc", "--workspace", "--no-deps", "--locked"])
+            }
+            Step::Demo => cmd.args(demo_args()).args(["--voters", "50"]),
+        };
+        cmd
+    }
+}
+
+/// The outcome of one step, for the summary.
+enum Outcome {
+    Passed(Duration),
+    Failed(Duration),
+    Skipped,
+    NotRun,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Passed(d) => write!(f, "ok       {}", secs(*d)),
+            Outcome::Failed(d) => write!(f, "FAILED   {}", secs(*d)),
+            Outcome::Skipped => f.write_str("skipped"),
+            Outcome::NotRun => f.write_str("not run"),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = workspace_root().and_then(|root| match cli.task {
+        Task::Demo { args } => demo(&root, &args),
+        Task::Test { skip, quick } => test(&root, &skip, quick).map(|()| ExitCode::SUCCESS),
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask demo`: exits as the demo does. The demo (or cargo, when the build fails) has
+/// already explained any failure, so nothing is added to it.
+fn demo(root: &Path, args: &[OsString]) -> Result<ExitCode> {
+    let mut cmd = cargo(root);
+    cmd.args(demo_args()).args(args);
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{}`", display(&cmd)))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => u8::try_from(code).map_or(ExitCode::FAILURE, ExitCode::from),
+        None => bail!("`{}` was stopped ({status})", display(&cmd)),
+    })
+}
+
+/// `cargo xtask test`.
+fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
+    let skipped = |step: &Step| skip.contains(step) || (quick && Step::SLOW.contains(step));
+    let steps: Vec<Step> = Step::ALL.into_iter().filter(|s| !skipped(s)).collect();
+    if steps.is_empty() {
+        bail!("every step is skipped: nothing to run");
+    }
+    ensure_toolchain(&steps)?;
+
+    let mut outcomes: Vec<(Step, Outcome)> = Step::ALL
+        .into_iter()
+        .map(|s| {
+            (
+                s,
+                if skipped(&s) {
+                    Outcome::Skipped
+                } else {
+                    Outcome::NotRun
+                },
+            )
+        })
+        .collect();
+    let suite_start = Instant::now();
+    let mut failure = None;
+    for (index, step) in steps.iter().enumerate() {
+        let mut cmd = step.command(root);
+        println!();
+        println!(
+            "==> [{}/{}] {}: {}",
+            index + 1,
+            steps.len(),
+            step.name(),
+            display(&cmd)
+        );
+        let start = Instant::now();
+        let result = run(&mut cmd);
+        let elapsed = start.elapsed();
+        let outcome = outcomes
+            .iter_mut()
+            .find(|(s, _)| s == step)
+            .map(|(_, outcome)| outcome);
+        match result {
+            Ok(()) => {
+                println!("==> {} passed in {}", step.name(), secs(elapsed));
+                if let Some(outcome) = outcome {
+                    *outcome = Outcome::Passed(elapsed);
+                }
+            }
+            Err(error) => {
+                if let Some(outcome) = outcome {
+                    *outcome = Outcome::Failed(elapsed);
+                }
+                failure = Some((*step, error));
+                break;
+            }
+        }
+    }
+
+    println!();
+    println!("summary ({} in all):", secs(suite_start.elapsed()));
+    for (step, outcome) in &outcomes {
+        println!("  {:<8} {outcome}", step.name());
+    }
+    match failure {
+        None => {
+            println!("all steps passed");
+            Ok(())
+        }
+        Some((step, error)) => Err(error.context(format!("step `{}` failed", step.name()))),
+    }
+}
+
+/// Makes sure the components and targets the chosen steps need are installed, through rustup.
+///
+/// Without rustup (a distribution's Rust, say) nothing is installed and the steps report what
+/// is missing themselves.
+fn ensure_toolchain(steps: &[Step]) -> Result<()> {
+    let needs = |step| steps.contains(&step);
+    let mut components = Vec::new();
+    if needs(Step::Fmt) {
+        components.push("rustfmt");
+    }
+    if needs(Step::Clippy) {
+        components.push("clippy");
+    }
+    let needs_wasm = needs(Step::Wasm);
+    if components.is_empty() && !needs_wasm {
+        return Ok(());
+    }
+    let Some(installed) = rustup_list(&["component", "list", "--installed"]) else {
+        println!(
+            "note: rustup not found; assuming the toolchain has {components:?} and {WASM_TARGET}"
+        );
+        return Ok(());
+    };
+    // Installed components are listed with their target triple: `rustfmt-x86_64-unknown-linux-gnu`.
+    let missing: Vec<&str> = components
+        .into_iter()
+        .filter(|c| {
+            !installed
+                .iter()
+                .any(|line| line.starts_with(&format!("{c}-")))
+        })
+        .collect();
+    if !missing.is_empty() {
+        let mut cmd = Command::new("rustup");
+        cmd.args(["component", "add"]).args(&missing);
+        println!("==> installing missing components: {}", display(&cmd));
+        run(&mut cmd)?;
+    }
+    if needs_wasm {
+        let targets = rustup_list(&["target", "list", "--installed"]).unwrap_or_default();
+        if !targets.iter().any(|t| t == WASM_TARGET) {
+            let mut cmd = Command::new("rustup");
+            cmd.args(["target", "add", WASM_TARGET]);
+            println!("==> installing the missing target: {}", display(&cmd));
+            run(&mut cmd)?;
+        }
+    }
+    Ok(())
+}
+
+/// The lines `rustup ARGS` prints, or `None` when rustup cannot run.
+///
+/// Run from xtask, rustup acts on the toolchain that runs xtask: its proxy sets
+/// `RUSTUP_TOOLCHAIN` for the child processes.
+fn rustup_list(args: &[&str]) -> Option<Vec<String>> {
+    let output = Command::new("rustup").args(args).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| line.trim().to_owned())
+            .collect(),
+    )
+}
+
+/// The arguments of `cargo` that build and run `tabella demo` in release mode.
+fn demo_args() -> [&'static str; 9] {
+    [
+        "run",
+        "--release",
+        "--locked",
+        "-p",
+        "tabella-tally",
+        "--bin",
+        "tabella",
+        "--",
+        "demo",
+    ]
+}
+
+/// A cargo command run from the workspace root: `$CARGO`, or `cargo` on the `PATH`.
+fn cargo(root: &Path) -> Command {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root);
+    cmd
+}
+
+/// Runs `cmd` with inherited standard streams; an error unless it exits with success.
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{}`", display(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", display(cmd));
+    }
+    Ok(())
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask's manifest directory has no parent")
+}
+
+/// `cmd` as a shell-like line, for headers and errors (program name without its directory).
+fn display(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program())
+        .file_name()
+        .unwrap_or(cmd.get_program())
+        .to_string_lossy()
+        .into_owned();
+    let mut line: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(key, value)| {
+            value.map(|v| format!("{}={:?}", key.to_string_lossy(), v.to_string_lossy()))
+        })
+        .collect();
+    line.push(program);
+    line.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    line.join(" ")
+}
+
+/// A duration as seconds with one decimal.
+fn secs(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn demo_forwards_hyphenated_arguments() {
+        let cli = Cli::try_parse_from(["xtask", "demo", "--voters", "5", "--help"])
+            .expect("demo arguments parse");
+        let Task::Demo { args } = cli.task else {
+            panic!("expected the demo task");
+        };
+        assert_eq!(args, ["--voters", "5", "--help"]);
+    }
+
+    #[test]
+    fn skip_accepts_repeats_and_commas() {
+        let cli = Cli::try_parse_from(["xtask", "test", "--skip", "bench,doc", "--skip", "demo"])
+            .expect("skip list parses");
+        let Task::Test { skip, quick } = cli.task else {
+            panic!("expected the test task");
+        };
+        assert_eq!(skip, [Step::Bench, Step::Doc, Step::Demo]);
+        assert!(!quick);
+    }
+
+    #[test]
+    fn step_names_match_their_command_line_values() {
+        for step in Step::ALL {
+            let value = step.to_possible_value().expect("no step is hidden");
+            assert_eq!(value.get_name(), step.name());
+        }
+    }
+}
