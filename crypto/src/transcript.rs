@@ -5,7 +5,6 @@
 //! statement. Each proof starts with its own domain separator and parameters, then appends its
 //! commitments, rejecting the identity where it is not allowed, and draws challenges.
 
-use curve25519_dalek::ristretto::CompressedRistretto;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use merlin::Transcript;
@@ -19,8 +18,6 @@ pub const PROTOCOL_VERSION: u64 = 1;
 pub(crate) trait TranscriptProtocol {
     /// Starts a sub-protocol: appends `dom-sep` = `label` and its parameter.
     fn domain_sep(&mut self, label: &'static [u8], parameter: u64);
-    /// Appends a point encoding as it is (identity allowed).
-    fn append_point(&mut self, label: &'static [u8], point: &CompressedRistretto);
     /// Appends a point, refusing the identity.
     fn validate_and_append_point(
         &mut self,
@@ -38,10 +35,6 @@ impl TranscriptProtocol for Transcript {
     fn domain_sep(&mut self, label: &'static [u8], parameter: u64) {
         self.append_message(b"dom-sep", label);
         self.append_u64(b"param", parameter);
-    }
-
-    fn append_point(&mut self, label: &'static [u8], point: &CompressedRistretto) {
-        self.append_message(label, point.as_bytes());
     }
 
     fn validate_and_append_point(
@@ -82,6 +75,8 @@ pub(crate) mod labels {
     pub const LINKING: &[u8] = b"tabella/v1/ciphertext-commitment-link";
     /// Aggregated Bulletproofs range proofs over `[a, b]` intervals.
     pub const RANGE: &[u8] = b"tabella/v1/range";
+    /// Verifiable decryption of an aggregate.
+    pub const DECRYPTION: &[u8] = b"tabella/v1/decryption";
     /// Random weights of the unit-vector batching.
     pub const UNIT_VECTOR: &[u8] = b"tabella/v1/unit-vector";
 }

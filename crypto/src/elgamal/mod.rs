@@ -4,6 +4,7 @@
 //! encryptions encrypts the sum of the messages. Decryption yields `m·G`; the small exponent `m`
 //! is then recovered by baby-step giant-step, bounded by the largest possible count.
 
+mod decryption;
 mod dlog;
 
 use core::ops::{Add, AddAssign};
@@ -14,6 +15,7 @@ use curve25519_dalek::traits::Identity;
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+pub use decryption::DecryptionShare;
 pub use dlog::DiscreteLogTable;
 
 use crate::group::{g_table, serde_hex, Element, EncodingError, Reader};

@@ -213,10 +213,6 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>(what)?[0])
     }
 
-    pub(crate) fn u16(&mut self, what: &'static str) -> Result<u16, EncodingError> {
-        Ok(u16::from_be_bytes(self.array(what)?))
-    }
-
     pub(crate) fn element(&mut self, what: &'static str) -> Result<Element, EncodingError> {
         Element::from_bytes(what, self.take(32, what)?)
     }
@@ -305,27 +301,6 @@ macro_rules! serde_hex {
     };
 }
 pub(crate) use serde_hex;
-
-/// Implements `Serialize`/`Deserialize` as standard base64 for a variable-length type with
-/// `to_bytes() -> Vec<u8>`; decoding goes through the given strict constructor.
-macro_rules! serde_base64 {
-    ($ty:ty, $what:literal, |$bytes:ident| $decode:expr) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&$crate::group::text::to_base64(&self.to_bytes()))
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                let $bytes = $crate::group::text::from_base64($what, s.as_ref())
-                    .map_err(serde::de::Error::custom)?;
-                $decode.map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-pub(crate) use serde_base64;
 
 #[cfg(test)]
 mod tests {

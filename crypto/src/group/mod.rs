@@ -7,7 +7,7 @@ mod generators;
 pub use encoding::{
     decode_point, decode_point_nonidentity, decode_scalar, fixed, text, Element, EncodingError,
 };
-pub(crate) use encoding::{serde_base64, serde_hex, Reader};
+pub(crate) use encoding::{serde_hex, Reader};
 pub use generators::{g, h, H_LABEL, MAX_AGGREGATED_RANGES};
 pub(crate) use generators::{bulletproof_gens, g_table, h_compressed, h_table, pedersen_gens};
 

@@ -3,7 +3,7 @@
 //! Every sigma-protocol check in the crate has the form `Σ sᵢ·Pᵢ = 0`. Instead of evaluating
 //! each, a verifier multiplies each equation by a fresh random weight and adds them up; one
 //! variable-time multiscalar multiplication then checks them all. A false equation survives the
-//! random combination with probability 1/ℓ. Terms on the fixed generators `G` and `H`, and on
+//! random combination with probability 2⁻¹²⁸ (the weights are 128-bit). Terms on the fixed generators `G` and `H`, and on
 //! repeated keys (the election key), are merged, so a batch of ballots costs one term per key.
 
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
@@ -46,9 +46,13 @@ impl Msm {
         Self::default()
     }
 
-    /// A random weight for the next equation.
+    /// A uniformly random 128-bit weight for the next equation. A false equation then survives
+    /// the combination with probability at most 2⁻¹²⁸; the short weights halve the work of the
+    /// terms they multiply alone (the proofs' commitments).
     pub(crate) fn weight(rng: &mut impl WeightRng) -> Scalar {
-        Scalar::random(rng)
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes[..16]);
+        Scalar::from_bytes_mod_order(bytes)
     }
 
     /// Adds `s·P` to the combined equation.
