@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p tabella-crypto --bench ballots` (add `-- P10` to run one workload).
 
+#![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items.
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -22,7 +24,10 @@ fn context(style: ContestStyle, options: usize) -> ElectionContext {
             title: "Contest".into(),
             style,
             selections: (0..options)
-                .map(|i| Selection { id: format!("s{i}"), label: format!("Option {i}") })
+                .map(|i| Selection {
+                    id: format!("s{i}"),
+                    label: format!("Option {i}"),
+                })
                 .collect(),
         }],
     };
@@ -38,10 +43,20 @@ fn workloads() -> Vec<(&'static str, ElectionContext, Vec<u64>)> {
             v[3] = 1;
             v
         }),
-        ("S5", context(ContestStyle::Score { max_score: 10 }, 5), vec![10, 0, 3, 7, 5]),
+        (
+            "S5",
+            context(ContestStyle::Score { max_score: 10 }, 5),
+            vec![10, 0, 3, 7, 5],
+        ),
         (
             "C5",
-            context(ContestStyle::Cumulative { max_per_selection: 10, budget: 10 }, 5),
+            context(
+                ContestStyle::Cumulative {
+                    max_per_selection: 10,
+                    budget: 10,
+                },
+                5,
+            ),
             vec![4, 0, 3, 2, 1],
         ),
     ]
@@ -50,14 +65,20 @@ fn workloads() -> Vec<(&'static str, ElectionContext, Vec<u64>)> {
 fn bench(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     for (name, ctx, choices) in workloads() {
-        let credential = CredentialSecret::derive(&CredentialCode::generate(&mut rng), &ctx.election_id().0);
+        let credential =
+            CredentialSecret::derive(&CredentialCode::generate(&mut rng), &ctx.election_id().0);
         let choices = vec![choices];
-        let (ballot, _) = ctx.encrypt_ballot(&choices, &credential, &mut rng).expect("valid choices");
+        let (ballot, _) = ctx
+            .encrypt_ballot(&choices, &credential, &mut rng)
+            .expect("valid choices");
         eprintln!("{name}: ballot is {} bytes", ballot.to_bytes().len());
 
         let mut group = c.benchmark_group(name);
         group.bench_function("encrypt_and_prove", |b| {
-            b.iter(|| ctx.encrypt_ballot(&choices, &credential, &mut rng).expect("valid"))
+            b.iter(|| {
+                ctx.encrypt_ballot(&choices, &credential, &mut rng)
+                    .expect("valid")
+            })
         });
         group.bench_function("decode_and_verify_one", |b| {
             b.iter(|| {
@@ -66,7 +87,13 @@ fn bench(c: &mut Criterion) {
             })
         });
         let batch: Vec<Vec<u8>> = (0..BATCH)
-            .map(|_| ctx.encrypt_ballot(&choices, &credential, &mut rng).expect("valid").0.to_bytes().to_vec())
+            .map(|_| {
+                ctx.encrypt_ballot(&choices, &credential, &mut rng)
+                    .expect("valid")
+                    .0
+                    .to_bytes()
+                    .to_vec()
+            })
             .collect();
         group.throughput(Throughput::Elements(BATCH as u64));
         group.sample_size(10);

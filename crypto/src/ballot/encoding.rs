@@ -70,7 +70,7 @@ pub(crate) enum ContestProof {
     Ranged {
         commitments: Vec<Element>,
         links: Vec<LinkingProof>,
-        range: RangeProof,
+        range: Box<RangeProof>,
     },
 }
 
@@ -165,7 +165,7 @@ impl EncryptedContest {
                 let links = (0..n)
                     .map(|_| LinkingProof::read(reader))
                     .collect::<Result<_, _>>()?;
-                let range = RangeProof::read(reader, *range_shape)?;
+                let range = Box::new(RangeProof::read(reader, *range_shape)?);
                 ContestProof::Ranged {
                     commitments,
                     links,

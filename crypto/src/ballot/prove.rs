@@ -52,12 +52,23 @@ pub(crate) fn unit_vector_statement<'a>(
     key: &'a Element,
 ) -> (Statement<'a>, Vec<Scalar>) {
     t.domain_sep(labels::UNIT_VECTOR, ciphertexts.len() as u64);
-    let rho: Vec<Scalar> = ciphertexts.iter().map(|_| t.challenge_scalar(b"rho")).collect();
+    let rho: Vec<Scalar> = ciphertexts
+        .iter()
+        .map(|_| t.challenge_scalar(b"rho"))
+        .collect();
     let st = Statement {
         g1: Base::G,
         g2: Base::Keyed(key),
-        x: rho.iter().zip(ciphertexts).map(|(r, ct)| (*r, Base::Point(&ct.alpha))).collect(),
-        y: rho.iter().zip(ciphertexts).map(|(r, ct)| (*r, Base::Point(&ct.beta))).collect(),
+        x: rho
+            .iter()
+            .zip(ciphertexts)
+            .map(|(r, ct)| (*r, Base::Point(&ct.alpha)))
+            .collect(),
+        y: rho
+            .iter()
+            .zip(ciphertexts)
+            .map(|(r, ct)| (*r, Base::Point(&ct.beta)))
+            .collect(),
         offsets: rho.iter().map(|r| -r).collect(),
     };
     (st, rho)
@@ -88,8 +99,12 @@ pub(crate) fn single(ct: &Ciphertext) -> (LinComb<'_>, LinComb<'_>) {
 
 pub(crate) fn summed(cts: &[Ciphertext]) -> (LinComb<'_>, LinComb<'_>) {
     (
-        cts.iter().map(|ct| (Scalar::ONE, Base::Point(&ct.alpha))).collect(),
-        cts.iter().map(|ct| (Scalar::ONE, Base::Point(&ct.beta))).collect(),
+        cts.iter()
+            .map(|ct| (Scalar::ONE, Base::Point(&ct.alpha)))
+            .collect(),
+        cts.iter()
+            .map(|ct| (Scalar::ONE, Base::Point(&ct.beta)))
+            .collect(),
     )
 }
 
@@ -180,7 +195,11 @@ impl ElectionContext {
                                 .map_err(|e| self.contest_error(index, e))?,
                         );
                     }
-                    let intervals = shape.ranges.as_ref().map(|(i, _)| i.as_slice()).unwrap_or(&[]);
+                    let intervals = shape
+                        .ranges
+                        .as_ref()
+                        .map(|(i, _)| i.as_slice())
+                        .unwrap_or(&[]);
                     let mut items: Vec<(u64, Scalar, _)> = values
                         .iter()
                         .zip(&blindings)
@@ -197,7 +216,7 @@ impl ElectionContext {
                     ContestProof::Ranged {
                         commitments,
                         links,
-                        range,
+                        range: Box::new(range),
                     }
                 }
             };
@@ -205,7 +224,12 @@ impl ElectionContext {
             secrets.blindings.push(blindings);
             contests.push(EncryptedContest { ciphertexts, proof });
         }
-        let mut bytes = write_body(&self.election_id, &credential_key, &contests, self.ballot_len());
+        let mut bytes = write_body(
+            &self.election_id,
+            &credential_key,
+            &contests,
+            self.ballot_len(),
+        );
         let mut message = self.manifest_hash.0.to_vec();
         message.extend_from_slice(&bytes);
         let signature = credential.sign(SIGNATURE_CONTEXT, &message);
@@ -220,7 +244,11 @@ impl ElectionContext {
         Ok((ballot, secrets))
     }
 
-    pub(crate) fn contest_error(&self, index: usize, source: crate::proofs::ProofError) -> BallotError {
+    pub(crate) fn contest_error(
+        &self,
+        index: usize,
+        source: crate::proofs::ProofError,
+    ) -> BallotError {
         BallotError::ContestProofRejected {
             contest: self
                 .manifest

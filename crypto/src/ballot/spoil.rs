@@ -11,7 +11,7 @@ use super::encoding::{Ballot, ContestProof};
 use super::prove::BallotSecrets;
 use super::BallotError;
 use crate::elgamal::Nonce;
-use crate::group::{decode_scalar, EncodingError};
+use crate::group::decode_scalar;
 use crate::proofs::linking::commit;
 
 /// The opening of a challenged ballot: choices, nonces and (score/cumulative) blindings, per
@@ -33,7 +33,7 @@ fn scalars(rows: &[Vec<String>]) -> Result<Vec<Vec<Scalar>>, BallotError> {
             row.iter()
                 .map(|s| {
                     let bytes: [u8; 32] = crate::group::text::from_hex("spoiled nonce", s)?;
-                    Ok::<_, EncodingError>(decode_scalar("spoiled nonce", &bytes)?)
+                    decode_scalar("spoiled nonce", &bytes)
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(BallotError::from)
@@ -72,9 +72,13 @@ impl ElectionContext {
         let nonces = scalars(&opening.nonces)?;
         let blindings = scalars(&opening.blindings)?;
         let key = self.encryption_key();
-        let shape_error = |expected: usize, found: usize| BallotError::SpoiledShapeMismatch { expected, found };
+        let shape_error =
+            |expected: usize, found: usize| BallotError::SpoiledShapeMismatch { expected, found };
         if nonces.len() != ballot.contests.len() || blindings.len() != ballot.contests.len() {
-            return Err(shape_error(ballot.contests.len(), nonces.len().min(blindings.len())));
+            return Err(shape_error(
+                ballot.contests.len(),
+                nonces.len().min(blindings.len()),
+            ));
         }
         for (((contest, spec), (values, rs)), ss) in ballot
             .contests
@@ -89,7 +93,11 @@ impl ElectionContext {
             for (j, ((ct, m), r)) in contest.ciphertexts.iter().zip(values).zip(rs).enumerate() {
                 let mismatch = || BallotError::SpoiledOpeningMismatch {
                     contest: spec.id.clone(),
-                    selection: spec.selections.get(j).map(|s| s.id.clone()).unwrap_or_default(),
+                    selection: spec
+                        .selections
+                        .get(j)
+                        .map(|s| s.id.clone())
+                        .unwrap_or_default(),
                 };
                 if key.encrypt_with_nonce(*m, &Nonce::from_scalar(*r)) != *ct {
                     return Err(mismatch());

@@ -42,14 +42,24 @@ fn fixture() -> &'static Fixture {
         let ctx = ElectionContext::new(id, all_styles_manifest(), secret.public_key()).unwrap();
         let credential = CredentialSecret::derive(&CredentialCode::generate(&mut rng), &id.0);
         let other_credential = CredentialSecret::derive(&CredentialCode::generate(&mut rng), &id.0);
-        Fixture { ctx, secret, credential, other_credential }
+        Fixture {
+            ctx,
+            secret,
+            credential,
+            other_credential,
+        }
     })
 }
 
 fn valid_choices() -> impl Strategy<Value = Vec<Vec<u64>>> {
     (
         0usize..3,
-        prop::sample::select(vec![vec![1, 0, 0], vec![0, 1, 1], vec![1, 1, 0], vec![0, 0, 1]]),
+        prop::sample::select(vec![
+            vec![1, 0, 0],
+            vec![0, 1, 1],
+            vec![1, 1, 0],
+            vec![0, 0, 1],
+        ]),
         (0u64..=10, 0u64..=10),
         (0u64..=4, 0u64..=4).prop_filter("budget", |(a, b)| a + b <= 5),
     )
@@ -69,49 +79,67 @@ enum Field {
     Scalar,
 }
 
-/// Offsets and kinds of every field of a ballot of the all-styles manifest.
-fn field_map(ctx: &ElectionContext) -> Vec<(usize, Field)> {
-    let mut fields = vec![(0, Field::Version), (1, Field::Raw(32)), (33, Field::Raw(32))];
-    let mut at = 65;
-    let mut push = |fields: &mut Vec<(usize, Field)>, kind: Field, count: usize| {
+/// Offsets and kinds of the fields of a ballot, in order.
+struct Layout {
+    fields: Vec<(usize, Field)>,
+    at: usize,
+}
+
+impl Layout {
+    fn push(&mut self, kind: Field, count: usize) {
         for _ in 0..count {
-            fields.push((at, kind));
-            at += 32;
+            self.fields.push((self.at, kind));
+            self.at += 32;
         }
+    }
+
+    /// A disjunctive proof with `l` branches: 2·l commitments, then 2·l − 1 scalars.
+    fn disjunctive(&mut self, l: usize) {
+        self.push(Field::NonIdentityPoint, 2 * l);
+        self.push(Field::Scalar, 2 * l - 1);
+    }
+}
+
+/// Offsets and kinds of every field of a ballot of `ctx`.
+fn field_map(ctx: &ElectionContext) -> Vec<(usize, Field)> {
+    let mut layout = Layout {
+        fields: vec![
+            (0, Field::Version),
+            (1, Field::Raw(32)),
+            (33, Field::Raw(32)),
+        ],
+        at: 65,
     };
     for shape in &ctx.shapes {
         let n = shape.selections;
         for _ in 0..n {
-            push(&mut fields, Field::NonIdentityPoint, 1);
-            push(&mut fields, Field::Point, 1);
+            layout.push(Field::NonIdentityPoint, 1);
+            layout.push(Field::Point, 1);
         }
-        let disjunctive = |fields: &mut Vec<(usize, Field)>, push: &mut dyn FnMut(&mut Vec<(usize, Field)>, Field, usize), l: usize| {
-            push(fields, Field::NonIdentityPoint, 2 * l);
-            push(fields, Field::Scalar, 2 * l - 1);
-        };
         match shape.style {
-            ContestStyle::Plurality => disjunctive(&mut fields, &mut push, n),
+            ContestStyle::Plurality => layout.disjunctive(n),
             ContestStyle::Approval { .. } => {
                 for _ in 0..n {
-                    disjunctive(&mut fields, &mut push, 2);
+                    layout.disjunctive(2);
                 }
-                disjunctive(&mut fields, &mut push, (shape.total.1 - shape.total.0 + 1) as usize);
+                layout.disjunctive((shape.total.1 - shape.total.0 + 1) as usize);
             }
             _ => {
-                push(&mut fields, Field::NonIdentityPoint, n);
+                layout.push(Field::NonIdentityPoint, n);
                 for _ in 0..n {
-                    push(&mut fields, Field::NonIdentityPoint, 3);
-                    push(&mut fields, Field::Scalar, 3);
+                    layout.push(Field::NonIdentityPoint, 3);
+                    layout.push(Field::Scalar, 3);
                 }
                 let (_, rs) = shape.ranges.as_ref().unwrap();
                 let k = (rs.bits * rs.values).trailing_zeros() as usize;
-                push(&mut fields, Field::Point, 4);
-                push(&mut fields, Field::Scalar, 3);
-                push(&mut fields, Field::Point, 2 * k);
-                push(&mut fields, Field::Scalar, 2);
+                layout.push(Field::Point, 4);
+                layout.push(Field::Scalar, 3);
+                layout.push(Field::Point, 2 * k);
+                layout.push(Field::Scalar, 2);
             }
         }
     }
+    let Layout { mut fields, at } = layout;
     fields.push((at, Field::Raw(64)));
     assert_eq!(at + 64, ctx.ballot_len(), "field map covers the ballot");
     fields
@@ -126,10 +154,14 @@ fn replacement(kind: Field, old: &[u8], rng: &mut ChaCha20Rng) -> Vec<u8> {
                 rng.fill_bytes(&mut v);
                 v
             }
-            Field::Point | Field::NonIdentityPoint => {
-                (g_table() * &curve25519_dalek::scalar::Scalar::random(rng)).compress().to_bytes().to_vec()
-            }
-            Field::Scalar => curve25519_dalek::scalar::Scalar::random(rng).to_bytes().to_vec(),
+            Field::Point | Field::NonIdentityPoint => (g_table()
+                * &curve25519_dalek::scalar::Scalar::random(rng))
+                .compress()
+                .to_bytes()
+                .to_vec(),
+            Field::Scalar => curve25519_dalek::scalar::Scalar::random(rng)
+                .to_bytes()
+                .to_vec(),
         };
         if new != old {
             return new;
@@ -181,15 +213,27 @@ fn every_field_change_of_one_ballot_is_rejected_exhaustively() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let (ballot, _) = f
         .ctx
-        .encrypt_ballot(&[vec![0, 1, 0], vec![1, 0, 1], vec![3, 10], vec![4, 1]], &f.credential, &mut rng)
+        .encrypt_ballot(
+            &[vec![0, 1, 0], vec![1, 0, 1], vec![3, 10], vec![4, 1]],
+            &f.credential,
+            &mut rng,
+        )
         .unwrap();
     for (offset, kind) in field_map(&f.ctx) {
-        let len = match kind { Field::Version => 1, Field::Raw(n) => n, _ => 32 };
+        let len = match kind {
+            Field::Version => 1,
+            Field::Raw(n) => n,
+            _ => 32,
+        };
         let mut bytes = ballot.to_bytes().to_vec();
         let new = replacement(kind, &bytes[offset..offset + len], &mut rng);
         bytes[offset..offset + len].copy_from_slice(&new);
-        let outcome = Ballot::from_bytes(&bytes, &f.ctx).and_then(|b| f.ctx.verify_ballot(&b, &mut rng));
-        assert!(outcome.is_err(), "changed field at {offset} ({kind:?}) accepted");
+        let outcome =
+            Ballot::from_bytes(&bytes, &f.ctx).and_then(|b| f.ctx.verify_ballot(&b, &mut rng));
+        assert!(
+            outcome.is_err(),
+            "changed field at {offset} ({kind:?}) accepted"
+        );
     }
 }
 
@@ -205,20 +249,30 @@ fn ballots_for_every_choice_have_the_same_length() {
                     let mut plurality = vec![0; 3];
                     plurality[p] = 1;
                     let choices = vec![plurality, approval.clone(), score.clone(), cumulative];
-                    let (b, _) = f.ctx.encrypt_ballot(&choices, &f.credential, &mut rng).unwrap();
+                    let (b, _) = f
+                        .ctx
+                        .encrypt_ballot(&choices, &f.credential, &mut rng)
+                        .unwrap();
                     lengths.insert(b.to_bytes().len());
                 }
             }
         }
     }
-    assert_eq!(lengths.into_iter().collect::<Vec<_>>(), vec![f.ctx.ballot_len()]);
+    assert_eq!(
+        lengths.into_iter().collect::<Vec<_>>(),
+        vec![f.ctx.ballot_len()]
+    );
 }
 
 fn sample_ballot(seed: u64) -> Ballot {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     f.ctx
-        .encrypt_ballot(&[vec![0, 0, 1], vec![0, 1, 0], vec![2, 7], vec![1, 4]], &f.credential, &mut rng)
+        .encrypt_ballot(
+            &[vec![0, 0, 1], vec![0, 1, 0], vec![2, 7], vec![1, 4]],
+            &f.credential,
+            &mut rng,
+        )
         .unwrap()
         .0
 }
@@ -237,16 +291,31 @@ fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
     let sig = f.other_credential.sign(prove::SIGNATURE_CONTEXT, &message);
     bytes[body_len..].copy_from_slice(&sig.to_bytes());
     let copied = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
-    let err = f.ctx.verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0)).unwrap_err();
-    assert!(matches!(err, BallotError::ContestProofRejected { .. }), "{err}");
+    let err = f
+        .ctx
+        .verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0))
+        .unwrap_err();
+    assert!(
+        matches!(err, BallotError::ContestProofRejected { .. }),
+        "{err}"
+    );
     // Each style's proofs are bound to the credential on their own: a plurality-only copy fails too.
     let plurality_only = ElectionContext::new(
         ElectionId([7; 32]),
-        Manifest { title: "P".into(), contests: vec![all_styles_manifest().contests[0].clone()] },
+        Manifest {
+            title: "P".into(),
+            contests: vec![all_styles_manifest().contests[0].clone()],
+        },
         f.secret.public_key(),
     )
     .unwrap();
-    let (b, _) = plurality_only.encrypt_ballot(&[vec![0, 1, 0]], &f.credential, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    let (b, _) = plurality_only
+        .encrypt_ballot(
+            &[vec![0, 1, 0]],
+            &f.credential,
+            &mut ChaCha20Rng::seed_from_u64(1),
+        )
+        .unwrap();
     let mut bytes = b.to_bytes().to_vec();
     bytes[33..65].copy_from_slice(f.other_credential.public().as_bytes());
     let body_len = bytes.len() - 64;
@@ -255,23 +324,42 @@ fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
     let sig = f.other_credential.sign(prove::SIGNATURE_CONTEXT, &message);
     bytes[body_len..].copy_from_slice(&sig.to_bytes());
     let copied = Ballot::from_bytes(&bytes, &plurality_only).unwrap();
-    let err = plurality_only.verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0)).unwrap_err();
-    assert!(matches!(err, BallotError::ContestProofRejected { ref contest, .. } if contest == "mayor"), "{err}");
+    let err = plurality_only
+        .verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0))
+        .unwrap_err();
+    assert!(
+        matches!(err, BallotError::ContestProofRejected { ref contest, .. } if contest == "mayor"),
+        "{err}"
+    );
 }
 
 #[test]
 fn ballot_for_another_election_is_rejected() {
     let f = fixture();
     let ballot = sample_ballot(4);
-    let other = ElectionContext::new(ElectionId([8; 32]), all_styles_manifest(), f.secret.public_key()).unwrap();
-    assert!(matches!(Ballot::from_bytes(ballot.to_bytes(), &other), Err(BallotError::WrongElection { .. })));
-    assert!(matches!(other.verify_ballot(&ballot, &mut ChaCha20Rng::seed_from_u64(0)), Err(BallotError::WrongElection { .. })));
+    let other = ElectionContext::new(
+        ElectionId([8; 32]),
+        all_styles_manifest(),
+        f.secret.public_key(),
+    )
+    .unwrap();
+    assert!(matches!(
+        Ballot::from_bytes(ballot.to_bytes(), &other),
+        Err(BallotError::WrongElection { .. })
+    ));
+    assert!(matches!(
+        other.verify_ballot(&ballot, &mut ChaCha20Rng::seed_from_u64(0)),
+        Err(BallotError::WrongElection { .. })
+    ));
     // Same id, different manifest: the manifest hash is bound into every proof and the signature.
     let mut manifest = all_styles_manifest();
     manifest.title = "Another".into();
     let other = ElectionContext::new(ElectionId([7; 32]), manifest, f.secret.public_key()).unwrap();
     let decoded = Ballot::from_bytes(ballot.to_bytes(), &other).unwrap();
-    assert_eq!(other.verify_ballot(&decoded, &mut ChaCha20Rng::seed_from_u64(0)), Err(BallotError::SignatureInvalid));
+    assert_eq!(
+        other.verify_ballot(&decoded, &mut ChaCha20Rng::seed_from_u64(0)),
+        Err(BallotError::SignatureInvalid)
+    );
 }
 
 #[test]
@@ -284,7 +372,10 @@ fn invalid_choices_are_refused_before_encryption() {
         vec![vec![1, 0, 0], vec![0, 1, 0], vec![11, 0], vec![0, 0]],
         vec![vec![1, 0, 0], vec![0, 1, 0], vec![0, 0], vec![4, 2]],
     ] {
-        assert!(matches!(f.ctx.encrypt_ballot(&bad, &f.credential, &mut rng), Err(BallotError::InvalidChoices(_))));
+        assert!(matches!(
+            f.ctx.encrypt_ballot(&bad, &f.credential, &mut rng),
+            Err(BallotError::InvalidChoices(_))
+        ));
     }
 }
 
@@ -297,7 +388,10 @@ fn batch_verification_agrees_with_one_by_one_and_names_bad_ballots() {
     // Corrupt ballot 1 in a proof response and ballot 4 in its signature.
     let mut b1 = ballots[1].to_bytes().to_vec();
     let fields = field_map(&f.ctx);
-    let (off, _) = fields.iter().find(|(_, k)| matches!(k, Field::Scalar)).unwrap();
+    let (off, _) = fields
+        .iter()
+        .find(|(_, k)| matches!(k, Field::Scalar))
+        .unwrap();
     b1[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(5u64).to_bytes());
     ballots[1] = Ballot::from_bytes(&b1, &f.ctx).unwrap();
     let mut b4 = ballots[4].to_bytes().to_vec();
@@ -309,7 +403,11 @@ fn batch_verification_agrees_with_one_by_one_and_names_bad_ballots() {
     let named: Vec<usize> = err.failures.iter().map(|(i, _)| *i).collect();
     assert_eq!(named, vec![1, 4]);
     for (i, b) in ballots.iter().enumerate() {
-        assert_eq!(f.ctx.verify_ballot(b, &mut rng).is_ok(), !named.contains(&i), "ballot {i}");
+        assert_eq!(
+            f.ctx.verify_ballot(b, &mut rng).is_ok(),
+            !named.contains(&i),
+            "ballot {i}"
+        );
     }
     assert!(matches!(err.failures[1].1, BallotError::SignatureInvalid));
 }
@@ -319,7 +417,10 @@ fn benaloh_opening_checks_and_detects_a_lie() {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     let choices = vec![vec![0, 1, 0], vec![1, 1, 0], vec![9, 0], vec![2, 3]];
-    let (ballot, secrets) = f.ctx.encrypt_ballot(&choices, &f.credential, &mut rng).unwrap();
+    let (ballot, secrets) = f
+        .ctx
+        .encrypt_ballot(&choices, &f.credential, &mut rng)
+        .unwrap();
     let opening = SpoiledBallot::reveal(secrets);
     f.ctx.verify_spoiled(&ballot, &opening, &mut rng).unwrap();
     let json = serde_json::to_string(&opening).unwrap();
@@ -335,11 +436,20 @@ fn benaloh_opening_checks_and_detects_a_lie() {
     ));
     let mut lie = opening.clone();
     lie.choices[2] = vec![8, 1];
-    assert!(matches!(f.ctx.verify_spoiled(&ballot, &lie, &mut rng), Err(BallotError::SpoiledOpeningMismatch { .. })));
+    assert!(matches!(
+        f.ctx.verify_spoiled(&ballot, &lie, &mut rng),
+        Err(BallotError::SpoiledOpeningMismatch { .. })
+    ));
     let mut lie = opening.clone();
     lie.blindings[3][1] = hex::encode(curve25519_dalek::scalar::Scalar::ONE.as_bytes());
-    assert!(matches!(f.ctx.verify_spoiled(&ballot, &lie, &mut rng), Err(BallotError::SpoiledOpeningMismatch { .. })));
+    assert!(matches!(
+        f.ctx.verify_spoiled(&ballot, &lie, &mut rng),
+        Err(BallotError::SpoiledOpeningMismatch { .. })
+    ));
     let mut short = opening;
     short.nonces[1].pop();
-    assert!(matches!(f.ctx.verify_spoiled(&ballot, &short, &mut rng), Err(BallotError::SpoiledShapeMismatch { .. })));
+    assert!(matches!(
+        f.ctx.verify_spoiled(&ballot, &short, &mut rng),
+        Err(BallotError::SpoiledShapeMismatch { .. })
+    ));
 }

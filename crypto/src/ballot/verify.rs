@@ -110,12 +110,20 @@ impl ElectionContext {
     fn check_signature(&self, ballot: &Ballot) -> Result<(), BallotError> {
         ballot
             .credential
-            .verify(SIGNATURE_CONTEXT, &self.signed_message(ballot), &ballot.signature)
+            .verify(
+                SIGNATURE_CONTEXT,
+                &self.signed_message(ballot),
+                &ballot.signature,
+            )
             .map_err(|_| BallotError::SignatureInvalid)
     }
 
     fn name_failure(&self, prepared: &Prepared) -> BallotError {
-        let index = prepared.contests.iter().position(|m| !m.holds()).unwrap_or(0);
+        let index = prepared
+            .contests
+            .iter()
+            .position(|m| !m.holds())
+            .unwrap_or(0);
         self.contest_error(
             index,
             ProofError::EquationsFailed {
@@ -126,7 +134,11 @@ impl ElectionContext {
 
     /// Structural checks, transcripts and range proofs; the sigma-protocol equations are
     /// returned folded, not yet checked.
-    fn prepare(&self, ballot: &Ballot, rng: &mut impl CryptoRngCore) -> Result<Prepared, BallotError> {
+    fn prepare(
+        &self,
+        ballot: &Ballot,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Prepared, BallotError> {
         if ballot.election_id != self.election_id {
             return Err(BallotError::WrongElection {
                 expected: self.election_id.to_hex(),
@@ -187,7 +199,11 @@ impl ElectionContext {
                     range,
                 } => {
                     let intervals = match &shape.ranges {
-                        Some((i, _)) if commitments.len() == cts.len() && links.len() == cts.len() => i,
+                        Some((i, _))
+                            if commitments.len() == cts.len() && links.len() == cts.len() =>
+                        {
+                            i
+                        }
                         _ => {
                             return Err(fail(ProofError::WrongBranchCount {
                                 proof: "linking proofs",

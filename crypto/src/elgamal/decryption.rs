@@ -39,7 +39,14 @@ impl SecretKey {
     ) -> Result<DecryptionShare, ProofError> {
         let share = Element::new(self.0 * ciphertext.alpha.point);
         let mut t = transcript(context, ciphertext);
-        let proof = prove_dleq(&mut t, &ciphertext.alpha, &self.public_key().0, &share, &self.0, rng)?;
+        let proof = prove_dleq(
+            &mut t,
+            &ciphertext.alpha,
+            &self.public_key().0,
+            &share,
+            &self.0,
+            rng,
+        )?;
         Ok(DecryptionShare { share, proof })
     }
 }
@@ -54,7 +61,14 @@ impl DecryptionShare {
         rng: &mut impl CryptoRngCore,
     ) -> Result<(), ProofError> {
         let mut t = transcript(context, ciphertext);
-        verify_dleq(&mut t, &ciphertext.alpha, &key.0, &self.share, &self.proof, rng)
+        verify_dleq(
+            &mut t,
+            &ciphertext.alpha,
+            &key.0,
+            &self.share,
+            &self.proof,
+            rng,
+        )
     }
 
     /// `m·G = β − D` (meaningful once [`DecryptionShare::verify`] passed).
@@ -79,7 +93,10 @@ mod tests {
         let ct = ek.encrypt(5, &mut rng).0 + ek.encrypt(2, &mut rng).0;
         let share = sk.decrypt_with_proof(b"election", &ct, &mut rng).unwrap();
         share.verify(b"election", &pk, &ct, &mut rng).unwrap();
-        assert_eq!(DiscreteLogTable::new(10).solve(&share.plaintext_point(&ct)), Ok(7));
+        assert_eq!(
+            DiscreteLogTable::new(10).solve(&share.plaintext_point(&ct)),
+            Ok(7)
+        );
 
         // Another context (election), another key, another ciphertext, a wrong share: rejected.
         assert!(share.verify(b"other", &pk, &ct, &mut rng).is_err());

@@ -68,7 +68,9 @@ impl SecretKey {
 
 impl core::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_tuple("SecretKey").field(&self.public_key()).finish()
+        f.debug_tuple("SecretKey")
+            .field(&self.public_key())
+            .finish()
     }
 }
 
@@ -313,7 +315,10 @@ mod tests {
             table.solve(&sk.decrypt_to_point(&ct)),
             Err(ElGamalError::DiscreteLogOutOfRange { max: 10 })
         );
-        assert_eq!(DiscreteLogTable::new(11).solve(&sk.decrypt_to_point(&ct)), Ok(11));
+        assert_eq!(
+            DiscreteLogTable::new(11).solve(&sk.decrypt_to_point(&ct)),
+            Ok(11)
+        );
     }
 
     #[test]

@@ -314,16 +314,30 @@ mod tests {
         long.push(0);
         let mut r = Reader::new("test", &long);
         r.element("p").unwrap();
-        assert!(matches!(r.finish(), Err(EncodingError::TrailingData { count: 1, .. })));
+        assert!(matches!(
+            r.finish(),
+            Err(EncodingError::TrailingData { count: 1, .. })
+        ));
         let mut r = Reader::new("test", &g[..31]);
-        assert!(matches!(r.element("p"), Err(EncodingError::WrongLength { expected: 32, found: 31, .. })));
+        assert!(matches!(
+            r.element("p"),
+            Err(EncodingError::WrongLength {
+                expected: 32,
+                found: 31,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn scalar_at_group_order_is_rejected() {
         // ℓ = 2^252 + 27742317777372353535851937790883648493, little endian.
-        let ell = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010").unwrap();
-        assert_eq!(decode_scalar("s", &ell), Err(EncodingError::NonCanonicalScalar { what: "s" }));
+        let ell = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+            .unwrap();
+        assert_eq!(
+            decode_scalar("s", &ell),
+            Err(EncodingError::NonCanonicalScalar { what: "s" })
+        );
         let mut below = ell.clone();
         below[0] -= 1;
         assert!(decode_scalar("s", &below).is_ok());
@@ -333,14 +347,26 @@ mod tests {
     fn identity_is_refused_only_where_asked() {
         let zero = [0u8; 32];
         assert!(decode_point("p", &zero).is_ok());
-        assert_eq!(decode_point_nonidentity("p", &zero), Err(EncodingError::IdentityPoint { what: "p" }));
+        assert_eq!(
+            decode_point_nonidentity("p", &zero),
+            Err(EncodingError::IdentityPoint { what: "p" })
+        );
     }
 
     #[test]
     fn hex_text_is_exact_length() {
         assert!(text::from_hex::<2>("x", "abcd").is_ok());
-        assert!(matches!(text::from_hex::<2>("x", "abc"), Err(EncodingError::WrongLength { .. })));
-        assert!(matches!(text::from_hex::<2>("x", "abcdef"), Err(EncodingError::WrongLength { .. })));
-        assert_eq!(text::from_hex::<2>("x", "zzzz"), Err(EncodingError::InvalidHex { what: "x" }));
+        assert!(matches!(
+            text::from_hex::<2>("x", "abc"),
+            Err(EncodingError::WrongLength { .. })
+        ));
+        assert!(matches!(
+            text::from_hex::<2>("x", "abcdef"),
+            Err(EncodingError::WrongLength { .. })
+        ));
+        assert_eq!(
+            text::from_hex::<2>("x", "zzzz"),
+            Err(EncodingError::InvalidHex { what: "x" })
+        );
     }
 }

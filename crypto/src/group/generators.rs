@@ -71,10 +71,7 @@ mod tests {
     #[test]
     fn h_is_fixed_and_independent_of_g() {
         // Pinned in spec/crypto.md §3.
-        assert_eq!(
-            hex::encode(h().compress().as_bytes()),
-            crate::group::H_HEX,
-        );
+        assert_eq!(hex::encode(h().compress().as_bytes()), crate::group::H_HEX,);
         assert_ne!(h(), g());
         assert!(!h().is_identity());
     }

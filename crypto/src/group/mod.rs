@@ -8,8 +8,8 @@ pub use encoding::{
     decode_point, decode_point_nonidentity, decode_scalar, fixed, text, Element, EncodingError,
 };
 pub(crate) use encoding::{serde_hex, Reader};
-pub use generators::{g, h, H_LABEL, MAX_AGGREGATED_RANGES};
 pub(crate) use generators::{bulletproof_gens, g_table, h_compressed, h_table, pedersen_gens};
+pub use generators::{g, h, H_LABEL, MAX_AGGREGATED_RANGES};
 
 /// The canonical encoding of `H`, pinned here and in the spec.
 #[cfg(test)]

@@ -129,13 +129,18 @@ impl ContestStyle {
         match self {
             ContestStyle::Plurality | ContestStyle::Approval { .. } => 1,
             ContestStyle::Score { max_score } => *max_score,
-            ContestStyle::Cumulative { max_per_selection, .. } => *max_per_selection,
+            ContestStyle::Cumulative {
+                max_per_selection, ..
+            } => *max_per_selection,
         }
     }
 
     /// Whether selections are committed with Pedersen commitments and range proofs.
     pub fn is_ranged(&self) -> bool {
-        matches!(self, ContestStyle::Score { .. } | ContestStyle::Cumulative { .. })
+        matches!(
+            self,
+            ContestStyle::Score { .. } | ContestStyle::Cumulative { .. }
+        )
     }
 
     fn tag(&self) -> u8 {
@@ -171,7 +176,9 @@ pub enum ChoiceError {
         found: usize,
     },
     /// A value exceeds the per-selection maximum.
-    #[error("contest `{contest}`: selection `{selection}` has {value}, more than the allowed {max}")]
+    #[error(
+        "contest `{contest}`: selection `{selection}` has {value}, more than the allowed {max}"
+    )]
     ValueTooLarge {
         /// Contest id.
         contest: String,
@@ -316,7 +323,9 @@ impl Contest {
                 budget,
             } => {
                 if max_per_selection == 0 || budget == 0 {
-                    return Err(invalid("max_per_selection and budget must be at least 1".into()));
+                    return Err(invalid(
+                        "max_per_selection and budget must be at least 1".into(),
+                    ));
                 }
                 if max_per_selection > u64::from(u32::MAX) || budget > u64::from(u32::MAX) {
                     return Err(invalid(format!("limits must not exceed {}", u32::MAX)));
@@ -464,19 +473,31 @@ mod tests {
         let base = sample();
         let mut dup = base.clone();
         dup.contests[1].id = "mayor".into();
-        assert_eq!(dup.validate(), Err(ManifestError::DuplicateId("mayor".into())));
+        assert_eq!(
+            dup.validate(),
+            Err(ManifestError::DuplicateId("mayor".into()))
+        );
 
         let mut dup_sel = base.clone();
         dup_sel.contests[0].selections[1].id = "a".into();
-        assert_eq!(dup_sel.validate(), Err(ManifestError::DuplicateId("mayor/a".into())));
+        assert_eq!(
+            dup_sel.validate(),
+            Err(ManifestError::DuplicateId("mayor/a".into()))
+        );
 
         let mut bad_id = base.clone();
         bad_id.contests[0].id = "Mayor!".into();
-        assert_eq!(bad_id.validate(), Err(ManifestError::InvalidId("Mayor!".into())));
+        assert_eq!(
+            bad_id.validate(),
+            Err(ManifestError::InvalidId("Mayor!".into()))
+        );
 
         let mut limits = base.clone();
         limits.contests[1].style = ContestStyle::Approval { min: 2, max: 4 };
-        assert!(matches!(limits.validate(), Err(ManifestError::InvalidLimits { .. })));
+        assert!(matches!(
+            limits.validate(),
+            Err(ManifestError::InvalidLimits { .. })
+        ));
 
         let mut empty = base.clone();
         empty.contests.clear();
@@ -484,13 +505,22 @@ mod tests {
 
         let mut no_sel = base.clone();
         no_sel.contests[0].selections.clear();
-        assert!(matches!(no_sel.validate(), Err(ManifestError::SelectionCount { found: 0, .. })));
+        assert!(matches!(
+            no_sel.validate(),
+            Err(ManifestError::SelectionCount { found: 0, .. })
+        ));
 
         let mut score = base;
         score.contests[0].style = ContestStyle::Score { max_score: 0 };
-        assert!(matches!(score.validate(), Err(ManifestError::InvalidLimits { .. })));
+        assert!(matches!(
+            score.validate(),
+            Err(ManifestError::InvalidLimits { .. })
+        ));
 
-        assert!(matches!(Manifest::from_json("{\"title\":\"x\"}"), Err(ManifestError::Json(_))));
+        assert!(matches!(
+            Manifest::from_json("{\"title\":\"x\"}"),
+            Err(ManifestError::Json(_))
+        ));
         assert!(matches!(
             Manifest::from_json(r#"{"title":"x","contests":[],"extra":1}"#),
             Err(ManifestError::Json(_))
@@ -513,6 +543,9 @@ mod tests {
             m.check_choices(&[vec![0, 2], vec![0, 0, 0]]),
             Err(ChoiceError::ValueTooLarge { value: 2, .. })
         ));
-        assert!(matches!(m.check_choices(&[vec![0, 1]]), Err(ChoiceError::ContestCount { .. })));
+        assert!(matches!(
+            m.check_choices(&[vec![0, 1]]),
+            Err(ChoiceError::ContestCount { .. })
+        ));
     }
 }

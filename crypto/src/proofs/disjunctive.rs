@@ -18,8 +18,8 @@
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED;
 use curve25519_dalek::ristretto::{RistrettoPoint, VartimeRistrettoPrecomputation};
-use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul;
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul;
 use merlin::Transcript;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
@@ -167,7 +167,9 @@ impl DisjunctiveProof {
         rng: &mut impl WeightRng,
     ) -> Result<(), ProofError> {
         let n = st.branches();
-        if self.responses.len() != n || self.commitments.len() != n || self.challenges.len() + 1 != n
+        if self.responses.len() != n
+            || self.commitments.len() != n
+            || self.challenges.len() + 1 != n
         {
             return Err(ProofError::WrongBranchCount {
                 proof: PROOF,
@@ -184,8 +186,13 @@ impl DisjunctiveProof {
         let c_last = c - self.challenges.iter().sum::<Scalar>();
         let challenges = self.challenges.iter().chain(core::iter::once(&c_last));
 
-        let (mut g1, mut g2, mut x_coeff, mut y_coeff, mut g_coeff) =
-            (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
+        let (mut g1, mut g2, mut x_coeff, mut y_coeff, mut g_coeff) = (
+            Scalar::ZERO,
+            Scalar::ZERO,
+            Scalar::ZERO,
+            Scalar::ZERO,
+            Scalar::ZERO,
+        );
         for ((((a, b), c_l), z_l), delta) in self
             .commitments
             .iter()
@@ -309,11 +316,17 @@ pub fn verify_dleq(
     if msm.holds() {
         Ok(())
     } else {
-        Err(ProofError::EquationsFailed { proof: "DLEQ proof" })
+        Err(ProofError::EquationsFailed {
+            proof: "DLEQ proof",
+        })
     }
 }
 
-fn dleq_statement<'a>(base: &'a Element, x_point: &'a Element, y_point: &'a Element) -> Statement<'a> {
+fn dleq_statement<'a>(
+    base: &'a Element,
+    x_point: &'a Element,
+    y_point: &'a Element,
+) -> Statement<'a> {
     Statement {
         g1: Base::G,
         g2: Base::Point(base),

@@ -48,7 +48,11 @@ impl LinkingProof {
         rng: &mut impl WeightRng,
     ) -> Result<Self, ProofError> {
         t.domain_sep(labels::LINKING, 1);
-        let (k_m, k_r, k_s) = (Scalar::random(rng), Scalar::random(rng), Scalar::random(rng));
+        let (k_m, k_r, k_s) = (
+            Scalar::random(rng),
+            Scalar::random(rng),
+            Scalar::random(rng),
+        );
         let t1 = Element::new(g_table() * &k_r);
         let t2 = Element::new(g_table() * &k_m + key.mul(&k_r));
         let t3 = Element::new(g_table() * &k_m + h_table() * &k_s);

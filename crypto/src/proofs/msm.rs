@@ -89,12 +89,6 @@ impl Msm {
         self.points.extend_from_slice(&other.points);
     }
 
-    /// Number of terms of the multiscalar multiplication.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        2 + self.keyed.len() + self.points.len()
-    }
-
     /// Whether every accumulated equation holds (with overwhelming probability).
     pub(crate) fn holds(&self) -> bool {
         let scalars = self

@@ -16,7 +16,9 @@ use merlin::Transcript;
 
 use super::msm::WeightRng;
 use super::ProofError;
-use crate::group::{bulletproof_gens, g_table, pedersen_gens, EncodingError, Reader, MAX_AGGREGATED_RANGES};
+use crate::group::{
+    bulletproof_gens, g_table, pedersen_gens, EncodingError, Reader, MAX_AGGREGATED_RANGES,
+};
 use crate::transcript::{labels, TranscriptProtocol};
 
 /// An inclusive interval `[lo, hi]` of allowed values.
@@ -46,19 +48,28 @@ pub struct RangeShape {
 
 impl RangeShape {
     /// The shape used for these intervals.
-    pub fn for_intervals(intervals: impl IntoIterator<Item = Interval>) -> Result<Self, ProofError> {
+    pub fn for_intervals(
+        intervals: impl IntoIterator<Item = Interval>,
+    ) -> Result<Self, ProofError> {
         let mut count = 0usize;
         let mut widest = 0u64;
         for i in intervals {
             if i.lo > i.hi {
-                return Err(ProofError::ValueOutsideInterval { value: i.lo, lo: i.lo, hi: i.hi });
+                return Err(ProofError::ValueOutsideInterval {
+                    value: i.lo,
+                    lo: i.lo,
+                    hi: i.hi,
+                });
             }
             widest = widest.max(i.hi - i.lo);
             count += 1;
         }
         let values = (2 * count).max(1).next_power_of_two();
         if values > MAX_AGGREGATED_RANGES {
-            return Err(ProofError::TooManyRanges { count: 2 * count, max: MAX_AGGREGATED_RANGES });
+            return Err(ProofError::TooManyRanges {
+                count: 2 * count,
+                max: MAX_AGGREGATED_RANGES,
+            });
         }
         let bits = [8usize, 16, 32]
             .into_iter()
@@ -110,7 +121,11 @@ impl RangeProof {
         let mut blindings = Vec::with_capacity(shape.values);
         for (v, s, i) in items {
             if *v < i.lo || *v > i.hi {
-                return Err(ProofError::ValueOutsideInterval { value: *v, lo: i.lo, hi: i.hi });
+                return Err(ProofError::ValueOutsideInterval {
+                    value: *v,
+                    lo: i.lo,
+                    hi: i.hi,
+                });
             }
             values.extend([v - i.lo, i.hi - v]);
             blindings.extend([*s, -s]);
@@ -149,10 +164,20 @@ impl RangeProof {
             let hi = g_table() * &Scalar::from(i.hi) - v;
             commitments.extend([lo.compress(), hi.compress()]);
         }
-        commitments.resize(shape.values, CompressedRistretto(crate::group::h_compressed()));
+        commitments.resize(
+            shape.values,
+            CompressedRistretto(crate::group::h_compressed()),
+        );
         bind(t, &intervals, shape);
         self.proof
-            .verify_multiple_with_rng(bulletproof_gens(), &pedersen_gens(), t, &commitments, shape.bits, rng)
+            .verify_multiple_with_rng(
+                bulletproof_gens(),
+                &pedersen_gens(),
+                t,
+                &commitments,
+                shape.bits,
+                rng,
+            )
             .map_err(|_| ProofError::RangeProofFailed)
     }
 
@@ -172,8 +197,10 @@ impl RangeProof {
     /// and non-canonical ones rejected, during verification.)
     pub(crate) fn read(reader: &mut Reader<'_>, shape: RangeShape) -> Result<Self, ProofError> {
         let bytes = reader.take(shape.proof_len(), "range proof")?;
-        let proof = Bulletproof::from_bytes(bytes)
-            .map_err(|_| EncodingError::NonCanonicalScalar { what: "range proof" })?;
+        let proof =
+            Bulletproof::from_bytes(bytes).map_err(|_| EncodingError::NonCanonicalScalar {
+                what: "range proof",
+            })?;
         Ok(Self { proof, shape })
     }
 }

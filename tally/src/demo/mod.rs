@@ -168,11 +168,7 @@ fn progress(len: u64, message: &'static str) -> ProgressBar {
     bar
 }
 
-fn simulate_voter(
-    ctx: &ElectionContext,
-    seed: u64,
-    index: u64,
-) -> anyhow::Result<VoterRun> {
+fn simulate_voter(ctx: &ElectionContext, seed: u64, index: u64) -> anyhow::Result<VoterRun> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     rng.set_stream(index + 1);
     let code = CredentialCode::generate(&mut rng);
@@ -240,9 +236,17 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     let ctx = ElectionContext::new(election_id, manifest, election_key.public_key())
         .context("the demo manifest was refused")?;
     println!("election     {}", election_id);
-    println!("manifest     {} ({} contests, hash {})", ctx.manifest().title, ctx.manifest().contests.len(), hex::encode(ctx.manifest_hash().0));
+    println!(
+        "manifest     {} ({} contests, hash {})",
+        ctx.manifest().title,
+        ctx.manifest().contests.len(),
+        hex::encode(ctx.manifest_hash().0)
+    );
     println!("joint key    {}", hex::encode(ctx.joint_key().to_bytes()));
-    println!("ballot size  {} bytes, whatever the choices", ctx.ballot_len());
+    println!(
+        "ballot size  {} bytes, whatever the choices",
+        ctx.ballot_len()
+    );
     println!();
 
     // 2. Voting: each voter's device derives its credential, encrypts, proves and signs.
@@ -275,11 +279,17 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         for bytes in &voter.cast {
             let ballot = Ballot::from_bytes(bytes, &ctx)?;
             if !eligible.contains(ballot.credential()) {
-                bail!("ballot {} has an ineligible credential", ballot.tracking_code());
+                bail!(
+                    "ballot {} has an ineligible credential",
+                    ballot.tracking_code()
+                );
             }
             board.push(ballot.tracking_code().0);
             entries.push(bytes.clone());
-            if counted.insert(*ballot.credential(), entries.len() - 1).is_some() {
+            if counted
+                .insert(*ballot.credential(), entries.len() - 1)
+                .is_some()
+            {
                 superseded += 1;
             }
         }
@@ -306,7 +316,9 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
                 .map(|c| {
                     let n = ctx.manifest().contests[c].selections.len();
                     (0..n)
-                        .map(|s| Ciphertext::sum(ballots.iter().filter_map(|b| b.ciphertexts(c)?.get(s))))
+                        .map(|s| {
+                            Ciphertext::sum(ballots.iter().filter_map(|b| b.ciphertexts(c)?.get(s)))
+                        })
                         .collect()
                 })
                 .collect();
@@ -337,9 +349,14 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
             let share = election_key.decrypt_with_proof(&election_id.0, ct, &mut rng)?;
             share
                 .verify(&election_id.0, ctx.joint_key(), ct, &mut rng)
-                .with_context(|| format!("decryption proof of {}/{} failed", contest.id, selection.id))?;
+                .with_context(|| {
+                    format!("decryption proof of {}/{} failed", contest.id, selection.id)
+                })?;
             counts.push(table.solve(&share.plaintext_point(ct)).with_context(|| {
-                format!("could not decrypt the total of {}/{}", contest.id, selection.id)
+                format!(
+                    "could not decrypt the total of {}/{}",
+                    contest.id, selection.id
+                )
             })?);
         }
         results.push(counts);
@@ -347,7 +364,12 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     let tally_time = started.elapsed();
 
     // 6. Check: the decrypted tally equals the tally of what the voters chose.
-    let mut expected: Vec<Vec<u64>> = ctx.manifest().contests.iter().map(|c| vec![0; c.selections.len()]).collect();
+    let mut expected: Vec<Vec<u64>> = ctx
+        .manifest()
+        .contests
+        .iter()
+        .map(|c| vec![0; c.selections.len()])
+        .collect();
     for voter in &voters {
         for (e, choice) in expected.iter_mut().zip(&voter.final_choices) {
             for (x, v) in e.iter_mut().zip(choice) {
@@ -389,7 +411,12 @@ fn print_results(ctx: &ElectionContext, results: &[Vec<u64>]) {
     for (contest, counts) in ctx.manifest().contests.iter().zip(results) {
         println!("{}", contest.title);
         let top = counts.iter().copied().max().unwrap_or(0).max(1);
-        let label_width = contest.selections.iter().map(|s| s.label.chars().count()).max().unwrap_or(0);
+        let label_width = contest
+            .selections
+            .iter()
+            .map(|s| s.label.chars().count())
+            .max()
+            .unwrap_or(0);
         for (selection, count) in contest.selections.iter().zip(counts) {
             let bar = "█".repeat((count * WIDTH / top) as usize);
             println!("  {:<label_width$}  {:>7}  {}", selection.label, count, bar);
