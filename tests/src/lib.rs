@@ -6,5 +6,5 @@
 //! integration tests. Unit tests stay next to their code in each crate; anything that crosses a
 //! crate boundary belongs here, under `tests/`.
 //!
-//! The tests arrive with the issues that build the parts they cover; today the crate only links
-//! [`tabella_crypto`].
+//! The tests arrive with the issues that build the parts they cover; today they run the in-process
+//! demo election end to end (`tests/demo_election.rs`).

@@ -42,6 +42,9 @@ pub(crate) struct ContestShape {
     pub style: ContestStyle,
     /// Approval: the allowed totals `min..=max`.
     pub total: (u64, u64),
+    /// Approval: whether the total needs its own proof (not when the limits are `0..=n`, which
+    /// the 0/1 proofs already imply).
+    pub total_proof: bool,
     /// Score and cumulative: the intervals of the aggregated range proof and its shape.
     pub ranges: Option<(Vec<Interval>, RangeShape)>,
 }
@@ -77,6 +80,8 @@ impl ContestShape {
             selections: n,
             style: contest.style,
             total: contest.total_limits(),
+            total_proof: matches!(contest.style, ContestStyle::Approval { min, max }
+                if min > 0 || max as usize != n),
             ranges,
         })
     }

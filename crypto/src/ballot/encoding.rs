@@ -8,6 +8,7 @@
 //!     plurality:   unit-vector disjunctive proof, n branches       128·n − 32
 //!     approval:    n × 0/1 disjunctive proof (2 branches)          n × 224
 //!                  total proof, (max − min + 1) branches           128·(max−min+1) − 32
+//!                  (omitted when the limits are 0..=n)
 //!     score/cumulative:
 //!                  n × Pedersen commitment V                       n × 32
 //!                  n × linking proof                               n × 192
@@ -61,10 +62,11 @@ impl core::fmt::Display for TrackingCode {
 pub(crate) enum ContestProof {
     /// Plurality: one disjunctive proof that the ciphertexts encrypt a unit vector.
     UnitVector(DisjunctiveProof),
-    /// Approval: a 0/1 proof per selection and a proof that the total is in `[min, max]`.
+    /// Approval: a 0/1 proof per selection and a proof that the total is in `[min, max]`
+    /// (absent when the limits are `0..=n`).
     Approval {
         bits: Vec<DisjunctiveProof>,
-        total: DisjunctiveProof,
+        total: Option<DisjunctiveProof>,
     },
     /// Score and cumulative: commitments, linking proofs and one aggregated range proof.
     Ranged {
@@ -98,7 +100,12 @@ pub(crate) fn contest_len(shape: &ContestShape) -> usize {
         ContestStyle::Plurality => DisjunctiveProof::encoded_len(n),
         ContestStyle::Approval { .. } => {
             let span = (shape.total.1 - shape.total.0 + 1) as usize;
-            n * DisjunctiveProof::encoded_len(2) + DisjunctiveProof::encoded_len(span)
+            let total = if shape.total_proof {
+                DisjunctiveProof::encoded_len(span)
+            } else {
+                0
+            };
+            n * DisjunctiveProof::encoded_len(2) + total
         }
         ContestStyle::Score { .. } | ContestStyle::Cumulative { .. } => {
             let range = shape.ranges.as_ref().map_or(0, |(_, s)| s.proof_len());
@@ -120,10 +127,9 @@ impl EncryptedContest {
         match &self.proof {
             ContestProof::UnitVector(p) => p.write(out),
             ContestProof::Approval { bits, total } => {
-                for p in bits {
+                for p in bits.iter().chain(total) {
                     p.write(out);
                 }
-                total.write(out);
             }
             ContestProof::Ranged {
                 commitments,
@@ -155,7 +161,11 @@ impl EncryptedContest {
                     .map(|_| DisjunctiveProof::read(reader, 2))
                     .collect::<Result<_, _>>()?;
                 let span = (shape.total.1 - shape.total.0 + 1) as usize;
-                let total = DisjunctiveProof::read(reader, span)?;
+                let total = if shape.total_proof {
+                    Some(DisjunctiveProof::read(reader, span)?)
+                } else {
+                    None
+                };
                 ContestProof::Approval { bits, total }
             }
             (_, Some((_, range_shape))) => {
@@ -205,6 +215,11 @@ impl Ballot {
     /// Strict decoding against an election's manifest: exact length, canonical points and
     /// scalars, no identity where forbidden, and the right election.
     pub fn from_bytes(bytes: &[u8], ctx: &ElectionContext) -> Result<Self, BallotError> {
+        if let Some(&version) = bytes.first() {
+            if version != BALLOT_VERSION {
+                return Err(BallotError::UnsupportedVersion(version));
+            }
+        }
         let expected = ctx.ballot_len();
         if bytes.len() != expected {
             return Err(EncodingError::WrongLength {

@@ -13,7 +13,7 @@ use super::BallotError;
 use crate::credential::{CredentialKey, CredentialSecret};
 use crate::elgamal::{Ciphertext, EncryptionKey, Nonce};
 use crate::group::Element;
-use crate::manifest::ContestStyle;
+use crate::manifest::{Contest, ContestStyle};
 use crate::proofs::disjunctive::{DisjunctiveProof, LinComb, Statement};
 use crate::proofs::linking::{commit, LinkingProof};
 use crate::proofs::msm::Base;
@@ -35,10 +35,17 @@ pub(crate) fn ballot_transcript(ctx: &ElectionContext, credential: &CredentialKe
     t
 }
 
-/// Binds a contest's index and ciphertexts.
-pub(crate) fn bind_contest(t: &mut Transcript, index: usize, ciphertexts: &[Ciphertext]) {
+/// Binds a contest's index and id, and each selection's id and ciphertext.
+pub(crate) fn bind_contest(
+    t: &mut Transcript,
+    index: usize,
+    contest: &Contest,
+    ciphertexts: &[Ciphertext],
+) {
     t.append_u64(b"contest", index as u64);
-    for ct in ciphertexts {
+    t.append_message(b"contest-id", contest.id.as_bytes());
+    for (selection, ct) in contest.selections.iter().zip(ciphertexts) {
+        t.append_message(b"selection-id", selection.id.as_bytes());
         t.append_message(b"alpha", ct.alpha.as_bytes());
         t.append_message(b"beta", ct.beta.as_bytes());
     }
@@ -143,14 +150,20 @@ impl ElectionContext {
             nonces: Vec::with_capacity(choices.len()),
             blindings: Vec::with_capacity(choices.len()),
         };
-        for (index, (shape, values)) in self.shapes.iter().zip(choices).enumerate() {
+        for (index, ((shape, values), contest)) in self
+            .shapes
+            .iter()
+            .zip(choices)
+            .zip(&self.manifest.contests)
+            .enumerate()
+        {
             let nonces: Vec<Nonce> = values.iter().map(|_| Nonce::random(rng)).collect();
             let ciphertexts: Vec<Ciphertext> = values
                 .iter()
                 .zip(&nonces)
                 .map(|(m, r)| key.encrypt_with_nonce(*m, r))
                 .collect();
-            bind_contest(&mut t, index, &ciphertexts);
+            bind_contest(&mut t, index, contest, &ciphertexts);
             let nonce_sum: Scalar = nonces.iter().map(|r| r.0).sum();
             let mut blindings = Vec::new();
             let proof = match shape.style {
@@ -171,11 +184,15 @@ impl ElectionContext {
                         let st = values_statement(x, y, pk, 0..=1);
                         bits.push(prove(&mut t, &st, key, *m as usize, &r.0, rng)?);
                     }
-                    let (lo, hi) = shape.total;
-                    let (x, y) = summed(&ciphertexts);
-                    let st = values_statement(x, y, pk, lo..=hi);
-                    let total: u64 = values.iter().sum();
-                    let total = prove(&mut t, &st, key, (total - lo) as usize, &nonce_sum, rng)?;
+                    let total = if shape.total_proof {
+                        let (lo, hi) = shape.total;
+                        let (x, y) = summed(&ciphertexts);
+                        let st = values_statement(x, y, pk, lo..=hi);
+                        let total: u64 = values.iter().sum();
+                        Some(prove(&mut t, &st, key, (total - lo) as usize, &nonce_sum, rng)?)
+                    } else {
+                        None
+                    };
                     ContestProof::Approval { bits, total }
                 }
                 ContestStyle::Score { .. } | ContestStyle::Cumulative { .. } => {

@@ -27,13 +27,13 @@ pub struct SpoiledBallot {
     pub blindings: Vec<Vec<String>>,
 }
 
-fn scalars(rows: &[Vec<String>]) -> Result<Vec<Vec<Scalar>>, BallotError> {
+fn scalars(rows: &[Vec<String>], what: &'static str) -> Result<Vec<Vec<Scalar>>, BallotError> {
     rows.iter()
         .map(|row| {
             row.iter()
                 .map(|s| {
-                    let bytes: [u8; 32] = crate::group::text::from_hex("spoiled nonce", s)?;
-                    decode_scalar("spoiled nonce", &bytes)
+                    let bytes: [u8; 32] = crate::group::text::from_hex(what, s)?;
+                    decode_scalar(what, &bytes)
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(BallotError::from)
@@ -69,8 +69,8 @@ impl ElectionContext {
     ) -> Result<(), BallotError> {
         self.verify_ballot(ballot, rng)?;
         self.manifest.check_choices(&opening.choices)?;
-        let nonces = scalars(&opening.nonces)?;
-        let blindings = scalars(&opening.blindings)?;
+        let nonces = scalars(&opening.nonces, "spoiled ballot nonce")?;
+        let blindings = scalars(&opening.blindings, "spoiled ballot blinding")?;
         let key = self.encryption_key();
         let shape_error =
             |expected: usize, found: usize| BallotError::SpoiledShapeMismatch { expected, found };
@@ -89,6 +89,14 @@ impl ElectionContext {
         {
             if rs.len() != contest.ciphertexts.len() {
                 return Err(shape_error(contest.ciphertexts.len(), rs.len()));
+            }
+            // Blindings exactly for score/cumulative selections, none otherwise.
+            let blindings_expected = match &contest.proof {
+                ContestProof::Ranged { .. } => contest.ciphertexts.len(),
+                _ => 0,
+            };
+            if ss.len() != blindings_expected {
+                return Err(shape_error(blindings_expected, ss.len()));
             }
             for (j, ((ct, m), r)) in contest.ciphertexts.iter().zip(values).zip(rs).enumerate() {
                 let mismatch = || BallotError::SpoiledOpeningMismatch {

@@ -122,7 +122,9 @@ fn field_map(ctx: &ElectionContext) -> Vec<(usize, Field)> {
                 for _ in 0..n {
                     layout.disjunctive(2);
                 }
-                layout.disjunctive((shape.total.1 - shape.total.0 + 1) as usize);
+                if shape.total_proof {
+                    layout.disjunctive((shape.total.1 - shape.total.0 + 1) as usize);
+                }
             }
             _ => {
                 layout.push(Field::NonIdentityPoint, n);
@@ -452,4 +454,68 @@ fn benaloh_opening_checks_and_detects_a_lie() {
         f.ctx.verify_spoiled(&ballot, &short, &mut rng),
         Err(BallotError::SpoiledShapeMismatch { .. })
     ));
+}
+
+#[test]
+fn approval_without_limits_carries_no_total_proof() {
+    let f = fixture();
+    let mut manifest = all_styles_manifest();
+    manifest.contests.truncate(2);
+    manifest.contests[1].style = ContestStyle::Approval { min: 0, max: 3 };
+    let ctx = ElectionContext::new(ElectionId([7; 32]), manifest, f.secret.public_key()).unwrap();
+    assert!(!ctx.shapes[1].total_proof);
+    // 65 header + plurality (3·64 + 128·3 − 32) + approval (3·64 + 3·224) + 64 signature.
+    assert_eq!(ctx.ballot_len(), 65 + (192 + 352) + (192 + 672) + 64);
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    for approval in [vec![0, 0, 0], vec![1, 1, 1], vec![0, 1, 0]] {
+        let (ballot, _) = ctx.encrypt_ballot(&[vec![1, 0, 0], approval], &f.credential, &mut rng).unwrap();
+        let decoded = Ballot::from_bytes(ballot.to_bytes(), &ctx).unwrap();
+        ctx.verify_ballot(&decoded, &mut rng).unwrap();
+    }
+}
+
+#[test]
+fn newer_ballot_version_is_reported_as_unsupported_whatever_its_length() {
+    let f = fixture();
+    for bytes in [vec![2u8], vec![2u8; 100], {
+        let mut b = sample_ballot(12).to_bytes().to_vec();
+        b[0] = 2;
+        b
+    }] {
+        assert_eq!(Ballot::from_bytes(&bytes, &f.ctx), Err(BallotError::UnsupportedVersion(2)));
+    }
+}
+
+#[test]
+fn benaloh_opening_must_have_exactly_the_ballots_shape() {
+    let f = fixture();
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let choices = vec![vec![0, 1, 0], vec![1, 1, 0], vec![9, 0], vec![2, 3]];
+    let (ballot, secrets) = f.ctx.encrypt_ballot(&choices, &f.credential, &mut rng).unwrap();
+    let opening = SpoiledBallot::reveal(secrets);
+    // A blinding where the contest has none, or a missing one, is refused.
+    let mut extra = opening.clone();
+    extra.blindings[0].push(hex::encode(curve25519_dalek::scalar::Scalar::ONE.as_bytes()));
+    assert!(matches!(f.ctx.verify_spoiled(&ballot, &extra, &mut rng), Err(BallotError::SpoiledShapeMismatch { .. })));
+    let mut missing = opening.clone();
+    missing.blindings[2].pop();
+    assert!(matches!(f.ctx.verify_spoiled(&ballot, &missing, &mut rng), Err(BallotError::SpoiledShapeMismatch { .. })));
+    let mut upper = opening;
+    upper.nonces[0][0] = upper.nonces[0][0].to_uppercase();
+    assert!(matches!(f.ctx.verify_spoiled(&ballot, &upper, &mut rng), Err(BallotError::Encoding(_))));
+}
+
+#[test]
+fn batch_and_single_verification_give_the_same_reason() {
+    let f = fixture();
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    // A ballot with both a bad proof and a bad signature: both paths report the signature.
+    let mut bytes = sample_ballot(15).to_bytes().to_vec();
+    let fields = field_map(&f.ctx);
+    let (off, _) = fields.iter().find(|(_, k)| matches!(k, Field::Scalar)).unwrap();
+    bytes[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(3u64).to_bytes());
+    let bad = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
+    let single = f.ctx.verify_ballot(&bad, &mut rng).unwrap_err();
+    let batch = f.ctx.verify_batch(&[sample_ballot(16), bad], &mut rng).unwrap_err();
+    assert_eq!(batch.failures, vec![(1, single)]);
 }

@@ -69,6 +69,11 @@ impl ElectionContext {
         let mut prepared: Vec<(usize, Prepared)> = Vec::with_capacity(ballots.len());
         let mut batch = Msm::new();
         for (i, ballot) in ballots.iter().enumerate() {
+            // Same order of checks as `verify_ballot`, so a ballot is refused for the same reason.
+            if let Err(e) = self.check_signature(ballot) {
+                failures.push((i, e));
+                continue;
+            }
             match self.prepare(ballot, rng) {
                 Ok(p) => {
                     for c in &p.contests {
@@ -86,18 +91,10 @@ impl ElectionContext {
                 }
             }
         }
-        // Signatures: each verified on its own (strict Ed25519, spec/credentials.md): that is the
-        // definition every verifier uses, so batch and one-by-one always agree.
-        for (i, ballot) in ballots.iter().enumerate() {
-            if let Err(e) = self.check_signature(ballot) {
-                failures.push((i, e));
-            }
-        }
         if failures.is_empty() {
             return Ok(());
         }
         failures.sort_by_key(|(i, _)| *i);
-        failures.dedup_by_key(|(i, _)| *i);
         Err(BatchVerificationError { failures })
     }
 
@@ -158,7 +155,13 @@ impl ElectionContext {
         let pk = self.joint_key.element();
         let mut t = ballot_transcript(self, &ballot.credential);
         let mut contests = Vec::with_capacity(self.shapes.len());
-        for (index, (shape, contest)) in self.shapes.iter().zip(&ballot.contests).enumerate() {
+        for (index, ((shape, contest), spec)) in self
+            .shapes
+            .iter()
+            .zip(&ballot.contests)
+            .zip(&self.manifest.contests)
+            .enumerate()
+        {
             let fail = |e: ProofError| self.contest_error(index, e);
             let cts: &[Ciphertext] = &contest.ciphertexts;
             if cts.len() != shape.selections {
@@ -168,7 +171,7 @@ impl ElectionContext {
                     found: cts.len(),
                 }));
             }
-            bind_contest(&mut t, index, cts);
+            bind_contest(&mut t, index, spec, cts);
             let mut msm = Msm::new();
             match &contest.proof {
                 ContestProof::UnitVector(proof) => {
@@ -188,10 +191,22 @@ impl ElectionContext {
                         let st = values_statement(x, y, pk, 0..=1);
                         proof.verify(&mut t, &st, &mut msm, rng).map_err(fail)?;
                     }
-                    let (lo, hi) = shape.total;
-                    let (x, y) = summed(cts);
-                    let st = values_statement(x, y, pk, lo..=hi);
-                    total.verify(&mut t, &st, &mut msm, rng).map_err(fail)?;
+                    match (total, shape.total_proof) {
+                        (Some(total), true) => {
+                            let (lo, hi) = shape.total;
+                            let (x, y) = summed(cts);
+                            let st = values_statement(x, y, pk, lo..=hi);
+                            total.verify(&mut t, &st, &mut msm, rng).map_err(fail)?;
+                        }
+                        (None, false) => {}
+                        _ => {
+                            return Err(fail(ProofError::WrongBranchCount {
+                                proof: "approval total proof",
+                                expected: usize::from(shape.total_proof),
+                                found: usize::from(total.is_some()),
+                            }))
+                        }
+                    }
                 }
                 ContestProof::Ranged {
                     commitments,

@@ -252,17 +252,21 @@ pub mod text {
         hex::encode(bytes)
     }
 
-    /// Decodes hexadecimal text of exactly `N` bytes.
-    pub fn from_hex<const N: usize>(what: &'static str, s: &str) -> Result<[u8; N], EncodingError> {
-        if s.len() != 2 * N {
-            return Err(EncodingError::WrongLength {
-                what,
-                expected: N,
-                found: s.len() / 2,
-            });
+    /// Decodes canonical hexadecimal text: lowercase digits only, an even number of them.
+    pub fn from_hex_vec(what: &'static str, s: &str) -> Result<Vec<u8>, EncodingError> {
+        let canonical = s.len() % 2 == 0
+            && s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !canonical {
+            return Err(EncodingError::InvalidHex { what });
         }
-        let bytes = hex::decode(s).map_err(|_| EncodingError::InvalidHex { what })?;
-        fixed(what, &bytes)
+        hex::decode(s).map_err(|_| EncodingError::InvalidHex { what })
+    }
+
+    /// Decodes canonical hexadecimal text of exactly `N` bytes.
+    pub fn from_hex<const N: usize>(what: &'static str, s: &str) -> Result<[u8; N], EncodingError> {
+        fixed(what, &from_hex_vec(what, s)?)
     }
 
     /// Standard base64 with padding.
@@ -290,11 +294,8 @@ macro_rules! serde_hex {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                let bytes = hex::decode(s.as_ref()).map_err(|_| {
-                    serde::de::Error::custom($crate::group::EncodingError::InvalidHex {
-                        what: $what,
-                    })
-                })?;
+                let bytes = $crate::group::text::from_hex_vec($what, s.as_ref())
+                    .map_err(serde::de::Error::custom)?;
                 <$ty>::from_bytes(&bytes).map_err(serde::de::Error::custom)
             }
         }
@@ -354,19 +355,27 @@ mod tests {
     }
 
     #[test]
-    fn hex_text_is_exact_length() {
+    fn base64_text_is_strict() {
+        assert_eq!(text::from_base64("b", &text::to_base64(b"tabella")), Ok(b"tabella".to_vec()));
+        // Missing padding, non-canonical trailing bits, characters outside the alphabet.
+        for bad in ["dGFiZWxsYQ", "dGFiZWxsYR==", "dGFi ZWxsYQ==", "dGFi*WxsYQ==", "dGFiZWxsYQ==="] {
+            assert_eq!(text::from_base64("b", bad), Err(EncodingError::InvalidBase64 { what: "b" }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hex_text_is_exact_length_and_lowercase() {
         assert!(text::from_hex::<2>("x", "abcd").is_ok());
-        assert!(matches!(
-            text::from_hex::<2>("x", "abc"),
-            Err(EncodingError::WrongLength { .. })
-        ));
+        for bad in ["ABCD", "aBcd", "abc", "zzzz", "ab cd", "0xabcd"] {
+            assert_eq!(
+                text::from_hex::<2>("x", bad),
+                Err(EncodingError::InvalidHex { what: "x" }),
+                "{bad}"
+            );
+        }
         assert!(matches!(
             text::from_hex::<2>("x", "abcdef"),
-            Err(EncodingError::WrongLength { .. })
+            Err(EncodingError::WrongLength { expected: 2, found: 3, .. })
         ));
-        assert_eq!(
-            text::from_hex::<2>("x", "zzzz"),
-            Err(EncodingError::InvalidHex { what: "x" })
-        );
     }
 }

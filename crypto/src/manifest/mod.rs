@@ -18,8 +18,6 @@ pub const MAX_CONTESTS: usize = 128;
 pub const MAX_ID_LEN: usize = 64;
 /// Longest title or label, in bytes.
 pub const MAX_TEXT_LEN: usize = 1024;
-/// Largest sum range of an approval contest (`max − min + 1` disjunctive branches).
-pub const MAX_APPROVAL_SPAN: usize = MAX_SELECTIONS + 1;
 
 /// Why a manifest was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,7 +96,7 @@ pub struct Selection {
 
 /// The rule of a contest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "RawStyle")]
 pub enum ContestStyle {
     /// Choose exactly one option.
     Plurality,
@@ -121,6 +119,71 @@ pub enum ContestStyle {
         /// Most points in total.
         budget: u64,
     },
+}
+
+/// The JSON form of a style, read strictly: exactly the fields of its type, nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStyle {
+    #[serde(rename = "type")]
+    kind: String,
+    min: Option<u32>,
+    max: Option<u32>,
+    max_score: Option<u64>,
+    max_per_selection: Option<u64>,
+    budget: Option<u64>,
+}
+
+impl TryFrom<RawStyle> for ContestStyle {
+    type Error = String;
+
+    fn try_from(raw: RawStyle) -> Result<Self, String> {
+        let fields = [
+            ("min", raw.min.is_some()),
+            ("max", raw.max.is_some()),
+            ("max_score", raw.max_score.is_some()),
+            ("max_per_selection", raw.max_per_selection.is_some()),
+            ("budget", raw.budget.is_some()),
+        ];
+        let (style, wanted): (Option<ContestStyle>, &[&str]) = match raw.kind.as_str() {
+            "plurality" => (Some(ContestStyle::Plurality), &[]),
+            "approval" => (
+                raw.min
+                    .zip(raw.max)
+                    .map(|(min, max)| ContestStyle::Approval { min, max }),
+                &["min", "max"],
+            ),
+            "score" => (
+                raw.max_score.map(|max_score| ContestStyle::Score { max_score }),
+                &["max_score"],
+            ),
+            "cumulative" => (
+                raw.max_per_selection
+                    .zip(raw.budget)
+                    .map(|(max_per_selection, budget)| ContestStyle::Cumulative {
+                        max_per_selection,
+                        budget,
+                    }),
+                &["max_per_selection", "budget"],
+            ),
+            other => {
+                return Err(format!(
+                    "unknown contest style `{other}` (expected plurality, approval, score or cumulative)"
+                ))
+            }
+        };
+        for (name, present) in fields {
+            if present != wanted.contains(&name) {
+                return Err(format!(
+                    "a `{}` style takes exactly the fields {:?}; `{name}` is {}",
+                    raw.kind,
+                    wanted,
+                    if present { "not allowed" } else { "missing" }
+                ));
+            }
+        }
+        style.ok_or_else(|| format!("incomplete `{}` style", raw.kind))
+    }
 }
 
 impl ContestStyle {
@@ -525,6 +588,19 @@ mod tests {
             Manifest::from_json(r#"{"title":"x","contests":[],"extra":1}"#),
             Err(ManifestError::Json(_))
         ));
+        // A style takes exactly its own fields: extra, missing or foreign fields are refused.
+        for style in [
+            r#"{"type":"plurality","max":3}"#,
+            r#"{"type":"approval","min":1}"#,
+            r#"{"type":"approval","min":1,"max":2,"budget":4}"#,
+            r#"{"type":"score","max_score":3,"extra":true}"#,
+            r#"{"type":"ranked"}"#,
+        ] {
+            let json = format!(
+                r#"{{"title":"x","contests":[{{"id":"c","title":"C","style":{style},"selections":[{{"id":"a","label":"A"}}]}}]}}"#
+            );
+            assert!(matches!(Manifest::from_json(&json), Err(ManifestError::Json(_))), "{style}");
+        }
     }
 
     #[test]

@@ -90,13 +90,14 @@ impl DisjunctiveProof {
 
     /// Proves that branch `real` holds with witness `x`.
     ///
-    /// Every branch, the real one included, starts from a uniformly random pair `(c'_ℓ, z'_ℓ)`
-    /// and commits `a_ℓ = z'_ℓ·G₁ − c'_ℓ·X`, `b_ℓ = z'_ℓ·G₂ − c'_ℓ·(Y + δ_ℓ·G)`. For the real
-    /// branch this equals `w·G₁, w·G₂` with `w = z' − c'·x`, uniform and never computed. The
-    /// commitments are computed in variable time: their inputs are either published in the proof
-    /// or uniform and independent of `x` and of `real`, so timing reveals nothing secret. Only the
-    /// final step, which mixes in `x` and `real`, is constant time:
-    /// `c_real = c − Σ_{ℓ≠real} c'_ℓ`, `z_real = z' + (c_real − c')·x`.
+    /// Simulated branches draw `(c_ℓ, z_ℓ)` and commit `a_ℓ = z_ℓ·G₁ − c_ℓ·X`,
+    /// `b_ℓ = z_ℓ·G₂ − c_ℓ·(Y + δ_ℓ·G)`. Every branch, the real one included, computes that
+    /// simulation, in variable time: for a simulated branch its inputs are published in the proof;
+    /// for the real branch they are a dummy pair, drawn at random and then discarded. The real
+    /// commitments `a = w·G₁`, `b = w·G₂` are computed in constant time from a fresh `w` and
+    /// swapped in by constant-time selection, and the final responses mix in `x` and `real` in
+    /// constant time: `c_real = c − Σ_{ℓ≠real} c_ℓ`, `z_real = w + c_real·x`. Nothing that depends
+    /// on `x`, `w` or `real` ever reaches variable-time code.
     ///
     /// `X` and `Y` are computed from the witness (`X = x·G₁`, `Y = x·G₂ − δ_real·G`), so a wrong
     /// witness yields a proof that does not verify, never a false accepting one.
@@ -125,10 +126,15 @@ impl DisjunctiveProof {
         st.append_to(t);
         let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
         let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
+        let w = Scalar::random(rng);
+        let (a_real, b_real) = (g_table() * &w, g2_mul(&w));
         let mut commitments = Vec::with_capacity(n);
-        for ((c_l, z_l), delta) in challenges.iter().zip(&responses).zip(&st.offsets) {
+        for (l, ((c_l, z_l), delta)) in challenges.iter().zip(&responses).zip(&st.offsets).enumerate() {
+            let is_real = (l as u64).ct_eq(&(real as u64));
             let a = bases.vartime_mixed_multiscalar_mul([z_l, &Scalar::ZERO], [-c_l], [big_x]);
             let b = bases.vartime_mixed_multiscalar_mul([-(c_l * delta), *z_l], [-c_l], [big_y]);
+            let a = RistrettoPoint::conditional_select(&a, &a_real, is_real);
+            let b = RistrettoPoint::conditional_select(&b, &b_real, is_real);
             let (a, b) = (Element::new(a), Element::new(b));
             t.validate_and_append_point(b"a", &a, PROOF)?;
             t.validate_and_append_point(b"b", &b, PROOF)?;
@@ -136,14 +142,11 @@ impl DisjunctiveProof {
         }
         let c = t.challenge_scalar(b"c");
         let mut c_real = c;
-        let (mut c_prime, mut z_prime) = (Scalar::ZERO, Scalar::ZERO);
-        for (l, (c_l, z_l)) in challenges.iter().zip(&responses).enumerate() {
+        for (l, c_l) in challenges.iter().enumerate() {
             let is_real = (l as u64).ct_eq(&(real as u64));
             c_real -= Scalar::conditional_select(c_l, &Scalar::ZERO, is_real);
-            c_prime.conditional_assign(c_l, is_real);
-            z_prime.conditional_assign(z_l, is_real);
         }
-        let z_real = z_prime + (c_real - c_prime) * x;
+        let z_real = w + c_real * x;
         for l in 0..n {
             let is_real = (l as u64).ct_eq(&(real as u64));
             challenges[l].conditional_assign(&c_real, is_real);
