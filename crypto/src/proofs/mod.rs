@@ -15,6 +15,7 @@ pub mod linking;
 pub(crate) mod msm;
 pub mod range;
 pub mod schnorr;
+#[cfg(test)] mod tests;
 
 use crate::group::EncodingError;
 
