@@ -8,7 +8,7 @@
 
 mod context;
 mod encoding;
-mod prove;
+pub(crate) mod prove;
 mod spoil;
 mod verify;
 

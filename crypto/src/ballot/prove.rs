@@ -189,7 +189,14 @@ impl ElectionContext {
                         let (x, y) = summed(&ciphertexts);
                         let st = values_statement(x, y, pk, lo..=hi);
                         let total: u64 = values.iter().sum();
-                        Some(prove(&mut t, &st, key, (total - lo) as usize, &nonce_sum, rng)?)
+                        Some(prove(
+                            &mut t,
+                            &st,
+                            key,
+                            (total - lo) as usize,
+                            &nonce_sum,
+                            rng,
+                        )?)
                     } else {
                         None
                     };

@@ -468,7 +468,9 @@ fn approval_without_limits_carries_no_total_proof() {
     assert_eq!(ctx.ballot_len(), 65 + (192 + 352) + (192 + 672) + 64);
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     for approval in [vec![0, 0, 0], vec![1, 1, 1], vec![0, 1, 0]] {
-        let (ballot, _) = ctx.encrypt_ballot(&[vec![1, 0, 0], approval], &f.credential, &mut rng).unwrap();
+        let (ballot, _) = ctx
+            .encrypt_ballot(&[vec![1, 0, 0], approval], &f.credential, &mut rng)
+            .unwrap();
         let decoded = Ballot::from_bytes(ballot.to_bytes(), &ctx).unwrap();
         ctx.verify_ballot(&decoded, &mut rng).unwrap();
     }
@@ -482,7 +484,10 @@ fn newer_ballot_version_is_reported_as_unsupported_whatever_its_length() {
         b[0] = 2;
         b
     }] {
-        assert_eq!(Ballot::from_bytes(&bytes, &f.ctx), Err(BallotError::UnsupportedVersion(2)));
+        assert_eq!(
+            Ballot::from_bytes(&bytes, &f.ctx),
+            Err(BallotError::UnsupportedVersion(2))
+        );
     }
 }
 
@@ -491,18 +496,32 @@ fn benaloh_opening_must_have_exactly_the_ballots_shape() {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(13);
     let choices = vec![vec![0, 1, 0], vec![1, 1, 0], vec![9, 0], vec![2, 3]];
-    let (ballot, secrets) = f.ctx.encrypt_ballot(&choices, &f.credential, &mut rng).unwrap();
+    let (ballot, secrets) = f
+        .ctx
+        .encrypt_ballot(&choices, &f.credential, &mut rng)
+        .unwrap();
     let opening = SpoiledBallot::reveal(secrets);
     // A blinding where the contest has none, or a missing one, is refused.
     let mut extra = opening.clone();
-    extra.blindings[0].push(hex::encode(curve25519_dalek::scalar::Scalar::ONE.as_bytes()));
-    assert!(matches!(f.ctx.verify_spoiled(&ballot, &extra, &mut rng), Err(BallotError::SpoiledShapeMismatch { .. })));
+    extra.blindings[0].push(hex::encode(
+        curve25519_dalek::scalar::Scalar::ONE.as_bytes(),
+    ));
+    assert!(matches!(
+        f.ctx.verify_spoiled(&ballot, &extra, &mut rng),
+        Err(BallotError::SpoiledShapeMismatch { .. })
+    ));
     let mut missing = opening.clone();
     missing.blindings[2].pop();
-    assert!(matches!(f.ctx.verify_spoiled(&ballot, &missing, &mut rng), Err(BallotError::SpoiledShapeMismatch { .. })));
+    assert!(matches!(
+        f.ctx.verify_spoiled(&ballot, &missing, &mut rng),
+        Err(BallotError::SpoiledShapeMismatch { .. })
+    ));
     let mut upper = opening;
     upper.nonces[0][0] = upper.nonces[0][0].to_uppercase();
-    assert!(matches!(f.ctx.verify_spoiled(&ballot, &upper, &mut rng), Err(BallotError::Encoding(_))));
+    assert!(matches!(
+        f.ctx.verify_spoiled(&ballot, &upper, &mut rng),
+        Err(BallotError::Encoding(_))
+    ));
 }
 
 #[test]
@@ -512,10 +531,16 @@ fn batch_and_single_verification_give_the_same_reason() {
     // A ballot with both a bad proof and a bad signature: both paths report the signature.
     let mut bytes = sample_ballot(15).to_bytes().to_vec();
     let fields = field_map(&f.ctx);
-    let (off, _) = fields.iter().find(|(_, k)| matches!(k, Field::Scalar)).unwrap();
+    let (off, _) = fields
+        .iter()
+        .find(|(_, k)| matches!(k, Field::Scalar))
+        .unwrap();
     bytes[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(3u64).to_bytes());
     let bad = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
     let single = f.ctx.verify_ballot(&bad, &mut rng).unwrap_err();
-    let batch = f.ctx.verify_batch(&[sample_ballot(16), bad], &mut rng).unwrap_err();
+    let batch = f
+        .ctx
+        .verify_batch(&[sample_ballot(16), bad], &mut rng)
+        .unwrap_err();
     assert_eq!(batch.failures, vec![(1, single)]);
 }

@@ -255,8 +255,7 @@ pub mod text {
     /// Decodes canonical hexadecimal text: lowercase digits only, an even number of them.
     pub fn from_hex_vec(what: &'static str, s: &str) -> Result<Vec<u8>, EncodingError> {
         let canonical = s.len() % 2 == 0
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !canonical {
             return Err(EncodingError::InvalidHex { what });
@@ -356,10 +355,23 @@ mod tests {
 
     #[test]
     fn base64_text_is_strict() {
-        assert_eq!(text::from_base64("b", &text::to_base64(b"tabella")), Ok(b"tabella".to_vec()));
+        assert_eq!(
+            text::from_base64("b", &text::to_base64(b"tabella")),
+            Ok(b"tabella".to_vec())
+        );
         // Missing padding, non-canonical trailing bits, characters outside the alphabet.
-        for bad in ["dGFiZWxsYQ", "dGFiZWxsYR==", "dGFi ZWxsYQ==", "dGFi*WxsYQ==", "dGFiZWxsYQ==="] {
-            assert_eq!(text::from_base64("b", bad), Err(EncodingError::InvalidBase64 { what: "b" }), "{bad}");
+        for bad in [
+            "dGFiZWxsYQ",
+            "dGFiZWxsYR==",
+            "dGFi ZWxsYQ==",
+            "dGFi*WxsYQ==",
+            "dGFiZWxsYQ===",
+        ] {
+            assert_eq!(
+                text::from_base64("b", bad),
+                Err(EncodingError::InvalidBase64 { what: "b" }),
+                "{bad}"
+            );
         }
     }
 
@@ -375,7 +387,11 @@ mod tests {
         }
         assert!(matches!(
             text::from_hex::<2>("x", "abcdef"),
-            Err(EncodingError::WrongLength { expected: 2, found: 3, .. })
+            Err(EncodingError::WrongLength {
+                expected: 2,
+                found: 3,
+                ..
+            })
         ));
     }
 }

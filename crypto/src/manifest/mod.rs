@@ -599,7 +599,10 @@ mod tests {
             let json = format!(
                 r#"{{"title":"x","contests":[{{"id":"c","title":"C","style":{style},"selections":[{{"id":"a","label":"A"}}]}}]}}"#
             );
-            assert!(matches!(Manifest::from_json(&json), Err(ManifestError::Json(_))), "{style}");
+            assert!(
+                matches!(Manifest::from_json(&json), Err(ManifestError::Json(_))),
+                "{style}"
+            );
         }
     }
 

@@ -129,7 +129,12 @@ impl DisjunctiveProof {
         let w = Scalar::random(rng);
         let (a_real, b_real) = (g_table() * &w, g2_mul(&w));
         let mut commitments = Vec::with_capacity(n);
-        for (l, ((c_l, z_l), delta)) in challenges.iter().zip(&responses).zip(&st.offsets).enumerate() {
+        for (l, ((c_l, z_l), delta)) in challenges
+            .iter()
+            .zip(&responses)
+            .zip(&st.offsets)
+            .enumerate()
+        {
             let is_real = (l as u64).ct_eq(&(real as u64));
             let a = bases.vartime_mixed_multiscalar_mul([z_l, &Scalar::ZERO], [-c_l], [big_x]);
             let b = bases.vartime_mixed_multiscalar_mul([-(c_l * delta), *z_l], [-c_l], [big_y]);

@@ -15,7 +15,8 @@ pub mod linking;
 pub(crate) mod msm;
 pub mod range;
 pub mod schnorr;
-#[cfg(test)] mod tests;
+#[cfg(test)]
+mod tests;
 
 use crate::group::EncodingError;
 

@@ -19,12 +19,13 @@ use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-use super::disjunctive::{prove_dleq, verify_dleq, DisjunctiveProof, LinComb, Statement};
+use super::disjunctive::{prove_dleq, verify_dleq, DisjunctiveProof, Statement};
 use super::linking::{commit, LinkingProof};
 use super::msm::{Base, Msm};
 use super::range::{Interval, RangeProof, RangeShape};
 use super::schnorr::SchnorrProof;
 use super::ProofError;
+use crate::ballot::prove::{single, summed, unit_vector_statement, values_statement};
 use crate::elgamal::{Ciphertext, EncryptionKey, Nonce, PublicKey, SecretKey};
 use crate::group::{
     bulletproof_gens, g_table, pedersen_gens, Element, EncodingError, Reader, MAX_AGGREGATED_RANGES,
@@ -118,7 +119,8 @@ fn is_equations_failed(e: &ProofError) -> bool {
 // Mirrors of the ballot statements (ballot/prove.rs)
 // ---------------------------------------------------------------------------------------------
 
-/// The ballot's binding of a contest: index and id, then each selection's id and ciphertext.
+/// A contest binding shaped like the ballot's (ballot/prove.rs `bind_contest`), for a contest
+/// that exists only in these tests.
 fn bind_contest(t: &mut Transcript, ciphertexts: &[Ciphertext]) {
     t.append_u64(b"contest", 0);
     t.append_message(b"contest-id", b"council");
@@ -127,67 +129,6 @@ fn bind_contest(t: &mut Transcript, ciphertexts: &[Ciphertext]) {
         t.append_message(b"alpha", ct.alpha.as_bytes());
         t.append_message(b"beta", ct.beta.as_bytes());
     }
-}
-
-fn unit_vector_statement<'a>(
-    t: &mut Transcript,
-    ciphertexts: &'a [Ciphertext],
-    key: &'a Element,
-) -> (Statement<'a>, Vec<Scalar>) {
-    t.domain_sep(labels::UNIT_VECTOR, ciphertexts.len() as u64);
-    let rho: Vec<Scalar> = ciphertexts
-        .iter()
-        .map(|_| t.challenge_scalar(b"rho"))
-        .collect();
-    let st = Statement {
-        g1: Base::G,
-        g2: Base::Keyed(key),
-        x: rho
-            .iter()
-            .zip(ciphertexts)
-            .map(|(r, ct)| (*r, Base::Point(&ct.alpha)))
-            .collect(),
-        y: rho
-            .iter()
-            .zip(ciphertexts)
-            .map(|(r, ct)| (*r, Base::Point(&ct.beta)))
-            .collect(),
-        offsets: rho.iter().map(|r| -r).collect(),
-    };
-    (st, rho)
-}
-
-fn values_statement<'a>(
-    x: LinComb<'a>,
-    y: LinComb<'a>,
-    key: &'a Element,
-    values: impl Iterator<Item = u64>,
-) -> Statement<'a> {
-    Statement {
-        g1: Base::G,
-        g2: Base::Keyed(key),
-        x,
-        y,
-        offsets: values.map(|v| -Scalar::from(v)).collect(),
-    }
-}
-
-fn single(ct: &Ciphertext) -> (LinComb<'_>, LinComb<'_>) {
-    (
-        vec![(Scalar::ONE, Base::Point(&ct.alpha))],
-        vec![(Scalar::ONE, Base::Point(&ct.beta))],
-    )
-}
-
-fn summed(cts: &[Ciphertext]) -> (LinComb<'_>, LinComb<'_>) {
-    (
-        cts.iter()
-            .map(|ct| (Scalar::ONE, Base::Point(&ct.alpha)))
-            .collect(),
-        cts.iter()
-            .map(|ct| (Scalar::ONE, Base::Point(&ct.beta)))
-            .collect(),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
