@@ -20,6 +20,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// The wasm32 target the crypto crate and the web ballot build for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
+/// The reference verifier of the ballot vectors (pure Python 3, standard library only).
+const REFERENCE_VERIFIER: &str = "spec/reference/verify_vectors.py";
+
+/// What to say when the reference step finds no Python.
+const PYTHON_MISSING: &str =
+    "python3 is needed for the reference verifier; on Debian: apt-get install python3";
+
 /// Tabella's build and test orchestration.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", about, long_about = None)]
@@ -64,6 +71,8 @@ enum Step {
     Clippy,
     /// `cargo test --workspace --locked`.
     Test,
+    /// The independent Python verifier of `spec/vectors/ballots.json`, then its self-test.
+    Reference,
     /// The wasm32-unknown-unknown build of the crypto crate and the web ballot.
     Wasm,
     /// `cargo bench --workspace --locked --no-run` (benches compile).
@@ -75,10 +84,11 @@ enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 7] = [
+    const ALL: [Step; 8] = [
         Step::Fmt,
         Step::Clippy,
         Step::Test,
+        Step::Reference,
         Step::Wasm,
         Step::Bench,
         Step::Doc,
@@ -93,6 +103,7 @@ impl Step {
             Step::Fmt => "fmt",
             Step::Clippy => "clippy",
             Step::Test => "test",
+            Step::Reference => "reference",
             Step::Wasm => "wasm",
             Step::Bench => "bench",
             Step::Doc => "doc",
@@ -100,10 +111,11 @@ impl Step {
         }
     }
 
-    /// The cargo invocation of this step.
-    fn command(self, root: &Path) -> Command {
+    /// The commands of this step, run in order: one cargo invocation, except for `reference`.
+    fn commands(self, root: &Path) -> Vec<Command> {
         let mut cmd = cargo(root);
         match self {
+            Step::Reference => return reference_commands(root),
             Step::Fmt => cmd.args(["fmt", "--all", "--", "--check"]),
             Step::Clippy => cmd.args([
                 "clippy",
@@ -137,7 +149,43 @@ impl Step {
             }
             Step::Demo => cmd.args(demo_args()).args(["--voters", "50"]),
         };
-        cmd
+        vec![cmd]
+    }
+
+    /// Runs the step's commands in order, stopping at the first failure.
+    fn run(self, root: &Path) -> Result<()> {
+        if self == Step::Reference {
+            ensure_python3()?;
+        }
+        for mut cmd in self.commands(root) {
+            run(&mut cmd)?;
+        }
+        Ok(())
+    }
+}
+
+/// The reference step: the verifier over the stored vectors, then its self-test (every changed
+/// ballot must be rejected), both from the workspace root.
+fn reference_commands(root: &Path) -> Vec<Command> {
+    [&[][..], &["--self-test"][..]]
+        .into_iter()
+        .map(|extra| {
+            let mut cmd = Command::new("python3");
+            cmd.current_dir(root).arg(REFERENCE_VERIFIER).args(extra);
+            cmd
+        })
+        .collect()
+}
+
+/// Fails with [`PYTHON_MISSING`] unless `python3` runs.
+fn ensure_python3() -> Result<()> {
+    match Command::new("python3").arg("--version").output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => bail!(
+            "{PYTHON_MISSING} (`python3 --version` failed: {})",
+            output.status
+        ),
+        Err(error) => bail!("{PYTHON_MISSING} ({error})"),
     }
 }
 
@@ -215,17 +263,21 @@ fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
     let suite_start = Instant::now();
     let mut failure = None;
     for (index, step) in steps.iter().enumerate() {
-        let mut cmd = step.command(root);
+        let line = step
+            .commands(root)
+            .iter()
+            .map(display)
+            .collect::<Vec<_>>()
+            .join(" && ");
         println!();
         println!(
-            "==> [{}/{}] {}: {}",
+            "==> [{}/{}] {}: {line}",
             index + 1,
             steps.len(),
-            step.name(),
-            display(&cmd)
+            step.name()
         );
         let start = Instant::now();
-        let result = run(&mut cmd);
+        let result = step.run(root);
         let elapsed = start.elapsed();
         let outcome = outcomes
             .iter_mut()
@@ -251,7 +303,7 @@ fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
     println!();
     println!("summary ({} in all):", secs(suite_start.elapsed()));
     for (step, outcome) in &outcomes {
-        println!("  {:<8} {outcome}", step.name());
+        println!("  {:<9} {outcome}", step.name());
     }
     match failure {
         None => {
@@ -424,6 +476,29 @@ mod tests {
         };
         assert_eq!(skip, [Step::Bench, Step::Doc, Step::Demo]);
         assert!(!quick);
+    }
+
+    #[test]
+    fn reference_step_runs_after_test_and_quick_keeps_it() {
+        let position = |step| Step::ALL.iter().position(|s| *s == step);
+        assert_eq!(
+            position(Step::Reference),
+            position(Step::Test).map(|i| i + 1)
+        );
+        assert_eq!(
+            position(Step::Wasm),
+            position(Step::Reference).map(|i| i + 1)
+        );
+        assert!(!Step::SLOW.contains(&Step::Reference));
+        let commands = Step::Reference.commands(Path::new("."));
+        let lines: Vec<String> = commands.iter().map(display).collect();
+        assert_eq!(
+            lines,
+            [
+                format!("python3 {REFERENCE_VERIFIER}"),
+                format!("python3 {REFERENCE_VERIFIER} --self-test"),
+            ]
+        );
     }
 
     #[test]
