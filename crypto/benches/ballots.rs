@@ -1,7 +1,8 @@
 //! Ballot benchmarks: workloads P10 (plurality, 10 options), S5 (score 0..10, 5 options) and
 //! C5 (cumulative, 5 options, each 0..10, budget 10). Figures are quoted in the crate README.
 //!
-//! `cargo bench -p tabella-crypto --bench ballots` (add `-- P10` to run one workload).
+//! `cargo bench -p tabella-crypto --features parallel --bench ballots` (add `-- P10` to run one
+//! workload). The `_two_threads` variant decodes and verifies on both cores of the machine.
 
 #![allow(missing_docs)] // criterion_group! and criterion_main! generate undocumented items.
 
@@ -110,6 +111,25 @@ fn bench(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        #[cfg(feature = "parallel")]
+        group.bench_function(
+            format!("decode_and_batch_verify_{BATCH}_two_threads"),
+            |b| {
+                use rayon::prelude::*;
+                b.iter_batched(
+                    || (),
+                    |()| {
+                        let decoded: Vec<Ballot> = batch
+                            .par_iter()
+                            .map(|bytes| Ballot::from_bytes(bytes, &ctx).expect("decodes"))
+                            .collect();
+                        ctx.verify_batch_parallel(&decoded, &mut rng)
+                            .expect("verifies")
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
         group.finish();
     }
 }

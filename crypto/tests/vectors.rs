@@ -62,6 +62,12 @@ fn manifests() -> Vec<(&'static str, &'static str, Vec<Vec<u64>>)> {
               {"id":"parks","title":"Parks","style":{"type":"cumulative","max_per_selection":4,"budget":5},"selections":[{"id":"a","label":"A"},{"id":"b","label":"B"}]}]}"#,
             vec![vec![0, 0, 1], vec![1, 0, 1], vec![7, 10], vec![4, 1]],
         ),
+        (
+            "approval-0-to-n",
+            r#"{"title":"Approval without limits","contests":[
+              {"id":"options","title":"Approve any","style":{"type":"approval","min":0,"max":4},"selections":[{"id":"a","label":"A"},{"id":"b","label":"B"},{"id":"c","label":"C"},{"id":"d","label":"D"}]}]}"#,
+            vec![vec![1, 0, 1, 1]],
+        ),
     ]
 }
 

@@ -5,7 +5,7 @@ use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::CryptoRngCore;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::context::ElectionContext;
 use super::encoding::{write_body, Ballot, ContestProof, EncryptedContest};
@@ -164,7 +164,7 @@ impl ElectionContext {
                 .map(|(m, r)| key.encrypt_with_nonce(*m, r))
                 .collect();
             bind_contest(&mut t, index, contest, &ciphertexts);
-            let nonce_sum: Scalar = nonces.iter().map(|r| r.0).sum();
+            let nonce_sum = Zeroizing::new(nonces.iter().map(|r| r.0).sum::<Scalar>());
             let mut blindings = Vec::new();
             let proof = match shape.style {
                 ContestStyle::Plurality => {
@@ -174,7 +174,12 @@ impl ElectionContext {
                     for (j, m) in values.iter().enumerate() {
                         real.conditional_assign(&(j as u64), m.ct_eq(&1));
                     }
-                    let witness: Scalar = rho.iter().zip(&nonces).map(|(p, r)| p * r.0).sum();
+                    let witness = Zeroizing::new(
+                        rho.iter()
+                            .zip(&nonces)
+                            .map(|(p, r)| p * r.0)
+                            .sum::<Scalar>(),
+                    );
                     ContestProof::UnitVector(prove(&mut t, &st, key, real as usize, &witness, rng)?)
                 }
                 ContestStyle::Approval { .. } => {

@@ -544,3 +544,26 @@ fn batch_and_single_verification_give_the_same_reason() {
         .unwrap_err();
     assert_eq!(batch.failures, vec![(1, single)]);
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_batch_verification_agrees_and_names_the_same_ballots() {
+    let f = fixture();
+    let mut rng = ChaCha20Rng::seed_from_u64(17);
+    let mut ballots: Vec<Ballot> = (0..7).map(|i| sample_ballot(200 + i)).collect();
+    f.ctx.verify_batch_parallel(&ballots, &mut rng).unwrap();
+    let mut bytes = ballots[5].to_bytes().to_vec();
+    let fields = field_map(&f.ctx);
+    let (off, _) = fields
+        .iter()
+        .rev()
+        .find(|(_, k)| matches!(k, Field::Scalar))
+        .unwrap();
+    bytes[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(9u64).to_bytes());
+    ballots[5] = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
+    let parallel = f.ctx.verify_batch_parallel(&ballots, &mut rng).unwrap_err();
+    let serial = f.ctx.verify_batch(&ballots, &mut rng).unwrap_err();
+    assert_eq!(parallel, serial);
+    assert_eq!(parallel.failures.len(), 1);
+    assert_eq!(parallel.failures[0].0, 5);
+}

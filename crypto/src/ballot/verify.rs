@@ -98,6 +98,49 @@ impl ElectionContext {
         Err(BatchVerificationError { failures })
     }
 
+    /// [`ElectionContext::verify_batch`] on all threads of the rayon pool: the batch is split into
+    /// one chunk per thread, each folded into its own multiscalar multiplication with weights from
+    /// its own generator (seeded from `rng`). Same answer, same named failures.
+    #[cfg(feature = "parallel")]
+    pub fn verify_batch_parallel(
+        &self,
+        ballots: &[Ballot],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(), BatchVerificationError> {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads().max(1);
+        let chunk = ballots.len().div_ceil(threads).max(1);
+        let seeds: Vec<merlin::TranscriptRng> = ballots
+            .chunks(chunk)
+            .map(|_| {
+                merlin::Transcript::new(b"tabella/v1/batch-weights")
+                    .build_rng()
+                    .finalize(rng)
+            })
+            .collect();
+        let mut failures: Vec<(usize, BallotError)> = ballots
+            .par_chunks(chunk)
+            .zip(seeds)
+            .enumerate()
+            .flat_map_iter(|(k, (part, mut chunk_rng))| {
+                let offset = k * chunk;
+                match self.verify_batch(part, &mut chunk_rng) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => e
+                        .failures
+                        .into_iter()
+                        .map(|(i, reason)| (offset + i, reason))
+                        .collect(),
+                }
+            })
+            .collect();
+        if failures.is_empty() {
+            return Ok(());
+        }
+        failures.sort_by_key(|(i, _)| *i);
+        Err(BatchVerificationError { failures })
+    }
+
     fn signed_message(&self, ballot: &Ballot) -> Vec<u8> {
         let mut message = self.manifest_hash.0.to_vec();
         message.extend_from_slice(ballot.body());

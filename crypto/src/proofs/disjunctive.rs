@@ -126,8 +126,8 @@ impl DisjunctiveProof {
         st.append_to(t);
         let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
         let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
-        let w = Scalar::random(rng);
-        let (a_real, b_real) = (g_table() * &w, g2_mul(&w));
+        let w = zeroize::Zeroizing::new(Scalar::random(rng));
+        let (a_real, b_real) = (g_table() * &*w, g2_mul(&w));
         let mut commitments = Vec::with_capacity(n);
         for (l, ((c_l, z_l), delta)) in challenges
             .iter()
@@ -151,7 +151,7 @@ impl DisjunctiveProof {
             let is_real = (l as u64).ct_eq(&(real as u64));
             c_real -= Scalar::conditional_select(c_l, &Scalar::ZERO, is_real);
         }
-        let z_real = w + c_real * x;
+        let z_real = *w + c_real * x;
         for l in 0..n {
             let is_real = (l as u64).ct_eq(&(real as u64));
             challenges[l].conditional_assign(&c_real, is_real);

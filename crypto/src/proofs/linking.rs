@@ -10,6 +10,7 @@
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
+use zeroize::Zeroizing;
 
 use super::msm::{Base, Msm, WeightRng};
 use super::ProofError;
@@ -48,19 +49,21 @@ impl LinkingProof {
         rng: &mut impl WeightRng,
     ) -> Result<Self, ProofError> {
         t.domain_sep(labels::LINKING, 1);
-        let (k_m, k_r, k_s) = (
+        let nonces = Zeroizing::new([
             Scalar::random(rng),
             Scalar::random(rng),
             Scalar::random(rng),
-        );
-        let t1 = Element::new(g_table() * &k_r);
-        let t2 = Element::new(g_table() * &k_m + key.mul(&k_r));
-        let t3 = Element::new(g_table() * &k_m + h_table() * &k_s);
+        ]);
+        let [k_m, k_r, k_s] = &*nonces;
+        let t1 = Element::new(g_table() * k_r);
+        let t2 = Element::new(g_table() * k_m + key.mul(k_r));
+        let t3 = Element::new(g_table() * k_m + h_table() * k_s);
         for (label, point) in [(b"T1", &t1), (b"T2", &t2), (b"T3", &t3)] {
             t.validate_and_append_point(label, point, PROOF)?;
         }
         let c = t.challenge_scalar(b"c");
-        let m = Scalar::from(m);
+        let m = Zeroizing::new(Scalar::from(m));
+        let m = &*m;
         Ok(Self {
             t1,
             t2,

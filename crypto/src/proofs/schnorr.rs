@@ -38,13 +38,13 @@ impl SchnorrProof {
         }
         t.domain_sep(labels::SCHNORR, 1);
         t.validate_and_append_point(b"X", public, PROOF)?;
-        let k = Scalar::random(rng);
-        let commitment = Element::new(g_table() * &k);
+        let k = zeroize::Zeroizing::new(Scalar::random(rng));
+        let commitment = Element::new(g_table() * &*k);
         t.validate_and_append_point(b"R", &commitment, PROOF)?;
         let c = t.challenge_scalar(b"c");
         Ok(Self {
             commitment,
-            response: k + c * x,
+            response: *k + c * x,
         })
     }
 
