@@ -13,12 +13,17 @@
 // Test helpers outside `#[test]` functions unwrap too: a panic is a test failure.
 #![allow(clippy::unwrap_used)]
 
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use sha2::{Digest, Sha512};
-use tabella_crypto::elgamal::{Ciphertext, PublicKey};
+use tabella_crypto::ballot::{Ballot, BallotError, ElectionContext, ElectionId};
+use tabella_crypto::credential::{CredentialCode, CredentialSecret};
+use tabella_crypto::elgamal::{Ciphertext, PublicKey, SecretKey};
 use tabella_crypto::group::{
     decode_point, decode_point_nonidentity, g, text, CompressedRistretto, Element, EncodingError,
     RistrettoPoint, Scalar,
 };
+use tabella_crypto::manifest::Manifest;
 use tabella_crypto::proofs::disjunctive::DisjunctiveProof;
 use tabella_crypto::proofs::schnorr::SchnorrProof;
 use tabella_crypto::proofs::ProofError;
@@ -281,8 +286,60 @@ struct Decoder {
     decode: fn(&[u8; 32]) -> Result<[u8; 32], Refusal>,
 }
 
+/// A valid two-option plurality ballot and its election: the ballot decoder is a point decoder
+/// too (ciphertext α and β, proof commitments).
+fn ballot_fixture() -> &'static (ElectionContext, Vec<u8>) {
+    static FIXTURE: std::sync::OnceLock<(ElectionContext, Vec<u8>)> = std::sync::OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let mut rng = ChaCha20Rng::seed_from_u64(9496);
+        let manifest = Manifest::from_json(
+            r#"{"title":"t","contests":[{"id":"q","title":"Q","style":{"type":"plurality"},
+                "selections":[{"id":"yes","label":"Yes"},{"id":"no","label":"No"}]}]}"#,
+        )
+        .unwrap();
+        let key = SecretKey::generate(&mut rng).public_key();
+        let ctx = ElectionContext::new(ElectionId([3; 32]), manifest, key).unwrap();
+        let credential = CredentialSecret::derive(&CredentialCode::generate(&mut rng), &[3; 32]);
+        let (ballot, _) = ctx
+            .encrypt_ballot(&[vec![0, 1]], &credential, &mut rng)
+            .unwrap();
+        (ctx, ballot.to_bytes().to_vec())
+    })
+}
+
+/// Decodes the fixture ballot with `p` at `offset` and returns the bytes there after re-encoding.
+fn ballot_at(offset: usize, p: &[u8; 32]) -> Result<[u8; 32], Refusal> {
+    let (ctx, bytes) = ballot_fixture();
+    let mut bytes = bytes.clone();
+    bytes[offset..offset + 32].copy_from_slice(p);
+    match Ballot::from_bytes(&bytes, ctx) {
+        Ok(ballot) => Ok(slice32(ballot.to_bytes(), offset)),
+        Err(BallotError::Encoding(e)) => Err(refusal(&e)),
+        Err(BallotError::ContestProofRejected { source, .. }) => Err(proof_refusal(&source)),
+        Err(other) => Err(Refusal::Other(format!("{other:?}"))),
+    }
+}
+
 fn decoders() -> Vec<Decoder> {
     vec![
+        Decoder {
+            name: "Ballot: ciphertext alpha",
+            what: "ciphertext alpha",
+            identity_allowed: false,
+            decode: |p| ballot_at(65, p),
+        },
+        Decoder {
+            name: "Ballot: ciphertext beta",
+            what: "ciphertext beta",
+            identity_allowed: true,
+            decode: |p| ballot_at(97, p),
+        },
+        Decoder {
+            name: "Ballot: proof commitment",
+            what: "proof commitment a",
+            identity_allowed: false,
+            decode: |p| ballot_at(65 + 2 * 64, p),
+        },
         Decoder {
             name: "decode_point",
             what: "point",

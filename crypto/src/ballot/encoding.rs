@@ -268,6 +268,16 @@ impl Ballot {
         &self.bytes
     }
 
+    /// The canonical encoding as standard padded base64 (the text form in JSON documents).
+    pub fn to_base64(&self) -> String {
+        crate::group::text::to_base64(&self.bytes)
+    }
+
+    /// Strict decoding of the base64 text form: canonical base64, then [`Ballot::from_bytes`].
+    pub fn from_base64(text: &str, ctx: &ElectionContext) -> Result<Self, BallotError> {
+        Self::from_bytes(&crate::group::text::from_base64("ballot", text)?, ctx)
+    }
+
     /// The bytes the signature covers (all but the last 64).
     pub(crate) fn body(&self) -> &[u8] {
         &self.bytes[..self.bytes.len() - 64]

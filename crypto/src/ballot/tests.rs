@@ -8,7 +8,7 @@ use rand_core::{RngCore, SeedableRng};
 use super::*;
 use crate::credential::{CredentialCode, CredentialSecret};
 use crate::elgamal::SecretKey;
-use crate::group::g_table;
+use crate::group::{g_table, EncodingError};
 use crate::manifest::{ContestStyle, Manifest};
 
 pub(crate) fn all_styles_manifest() -> Manifest {
@@ -566,4 +566,28 @@ fn parallel_batch_verification_agrees_and_names_the_same_ballots() {
     assert_eq!(parallel, serial);
     assert_eq!(parallel.failures.len(), 1);
     assert_eq!(parallel.failures[0].0, 5);
+}
+
+#[test]
+fn base64_text_form_round_trips_and_is_strict() {
+    let f = fixture();
+    let ballot = sample_ballot(18);
+    let text = ballot.to_base64();
+    assert_eq!(Ballot::from_base64(&text, &f.ctx), Ok(ballot.clone()));
+    let unpadded = text.trim_end_matches('=');
+    if unpadded.len() != text.len() {
+        assert!(matches!(
+            Ballot::from_base64(unpadded, &f.ctx),
+            Err(BallotError::Encoding(EncodingError::InvalidBase64 { .. }))
+        ));
+    }
+    assert!(matches!(
+        Ballot::from_base64(&format!(" {text}"), &f.ctx),
+        Err(BallotError::Encoding(EncodingError::InvalidBase64 { .. }))
+    ));
+    let short = crate::group::text::to_base64(&ballot.to_bytes()[..100]);
+    assert!(matches!(
+        Ballot::from_base64(&short, &f.ctx),
+        Err(BallotError::Encoding(EncodingError::WrongLength { .. }))
+    ));
 }
