@@ -280,7 +280,11 @@ impl Ballot {
 
     /// The bytes the signature covers (all but the last 64).
     pub(crate) fn body(&self) -> &[u8] {
-        &self.bytes[..self.bytes.len() - 64]
+        // A ballot is only built by encryption or by decoding an exact-length encoding, both of
+        // which end with the 64-byte signature.
+        self.bytes
+            .get(..self.bytes.len().saturating_sub(64))
+            .unwrap_or_default()
     }
 
     /// The election the ballot is for.

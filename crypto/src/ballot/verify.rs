@@ -21,10 +21,23 @@ use crate::proofs::ProofError;
 
 /// Some ballots of a batch failed; each is named with its reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} of the ballots failed verification (first: ballot {}: {})", .failures.len(), .failures[0].0, .failures[0].1)]
 pub struct BatchVerificationError {
     /// `(index in the batch, reason)`, in batch order.
     pub failures: Vec<(usize, BallotError)>,
+}
+
+impl core::fmt::Display for BatchVerificationError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} of the ballots failed verification",
+            self.failures.len()
+        )?;
+        if let Some((index, reason)) = self.failures.first() {
+            write!(f, " (first: ballot {index}: {reason})")?;
+        }
+        Ok(())
+    }
 }
 
 /// A ballot's folded equations, one accumulator per contest (kept to name a failing contest).
