@@ -175,3 +175,24 @@ fn stored_ballot_vectors_verify() {
         }
     }
 }
+
+#[test]
+fn worked_values_in_the_spec_match_the_vectors() {
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/crypto.md"))
+        .expect("spec/crypto.md exists");
+    let file = stored();
+    let p10 = file
+        .vectors
+        .iter()
+        .find(|v| v.name == "P10")
+        .expect("P10 vector");
+    assert!(
+        spec.contains(&format!("P10 vector: `{}`", p10.tracking_code)),
+        "spec/crypto.md §8.4 quotes another P10 tracking code than spec/vectors/ballots.json"
+    );
+    assert!(
+        spec.contains(&format!("P10 `{}`", p10.manifest_hash)),
+        "§7 P10 manifest hash"
+    );
+    assert!(spec.contains(&file.generator_h), "§3 encoding of H");
+}

@@ -144,6 +144,20 @@ impl ElectionContext {
         let pk = self.joint_key.element();
         let credential_key = credential.public();
         let mut t = ballot_transcript(self, &credential_key);
+        // Hedged randomness (merlin's TranscriptRng): every nonce comes from the transcript so
+        // far, rekeyed with the voter's secret seed and choices, then with the caller's RNG. A
+        // broken RNG then still gives nonces nobody without the credential can predict, and a
+        // leaked credential alone predicts nothing while the RNG is sound.
+        let mut choice_bytes = Zeroizing::new(Vec::with_capacity(8 * choices.len()));
+        for value in choices.iter().flatten() {
+            choice_bytes.extend_from_slice(&value.to_be_bytes());
+        }
+        let mut hedged = t
+            .build_rng()
+            .rekey_with_witness_bytes(b"credential", credential.hedge_bytes())
+            .rekey_with_witness_bytes(b"choices", &choice_bytes)
+            .finalize(rng);
+        let rng = &mut hedged;
         let mut contests = Vec::with_capacity(choices.len());
         let mut secrets = BallotSecrets {
             choices: choices.to_vec(),

@@ -591,3 +591,56 @@ fn base64_text_form_round_trips_and_is_strict() {
         Err(BallotError::Encoding(EncodingError::WrongLength { .. }))
     ));
 }
+
+/// A broken generator that always returns zeros.
+struct ZeroRng;
+
+impl rand_core::RngCore for ZeroRng {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(0);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        dest.fill(0);
+        Ok(())
+    }
+}
+impl rand_core::CryptoRng for ZeroRng {}
+
+#[test]
+fn hedged_nonces_differ_across_voters_and_choices_even_with_a_broken_rng() {
+    let f = fixture();
+    let choices = vec![vec![1, 0, 0], vec![1, 1, 0], vec![3, 4], vec![1, 2]];
+    let (a, _) = f
+        .ctx
+        .encrypt_ballot(&choices, &f.credential, &mut ZeroRng)
+        .unwrap();
+    let (b, _) = f
+        .ctx
+        .encrypt_ballot(&choices, &f.other_credential, &mut ZeroRng)
+        .unwrap();
+    let mut other_choices = choices.clone();
+    other_choices[0] = vec![0, 1, 0];
+    let (c, _) = f
+        .ctx
+        .encrypt_ballot(&other_choices, &f.credential, &mut ZeroRng)
+        .unwrap();
+    let first_alpha = |ballot: &Ballot| ballot.ciphertexts(0).unwrap()[0].alpha().to_bytes();
+    assert_ne!(first_alpha(&a), first_alpha(&b), "two voters");
+    assert_ne!(first_alpha(&a), first_alpha(&c), "two choices of one voter");
+    // Within a ballot, every nonce differs too.
+    let alphas: std::collections::BTreeSet<[u8; 32]> = a
+        .contests
+        .iter()
+        .flat_map(|c| c.ciphertexts.iter().map(|ct| ct.alpha().to_bytes()))
+        .collect();
+    assert_eq!(alphas.len(), 10);
+    f.ctx
+        .verify_ballot(&a, &mut ChaCha20Rng::seed_from_u64(0))
+        .unwrap();
+}

@@ -83,6 +83,12 @@ impl CredentialSecret {
         Self { signing, public }
     }
 
+    /// The secret seed, used only as witness bytes that hedge the randomness of the voter's
+    /// ballot encryption (spec/crypto.md §9): never leaves the crate.
+    pub(crate) fn hedge_bytes(&self) -> &[u8; 32] {
+        self.signing.as_bytes()
+    }
+
     /// The public key that goes on the list of eligible credentials.
     pub fn public(&self) -> CredentialKey {
         self.public
