@@ -266,6 +266,36 @@ fn ballots_for_every_choice_have_the_same_length() {
     );
 }
 
+/// `ballot` with one proof scalar (the first, or the last, of its encoding) set to `value`.
+fn with_proof_scalar(ballot: &Ballot, last: bool, value: u64) -> Ballot {
+    let f = fixture();
+    let fields = field_map(&f.ctx);
+    let mut scalars = fields.iter().filter(|(_, k)| matches!(k, Field::Scalar));
+    let (off, _) = if last {
+        scalars.next_back()
+    } else {
+        scalars.next()
+    }
+    .unwrap();
+    let mut bytes = ballot.to_bytes().to_vec();
+    bytes[*off..off + 32]
+        .copy_from_slice(&curve25519_dalek::scalar::Scalar::from(value).to_bytes());
+    Ballot::from_bytes(&bytes, &f.ctx).unwrap()
+}
+
+/// `ballot` moved onto `credential`'s key and re-signed with it: a valid signature, but proofs
+/// bound to the original credential.
+fn copied_onto(ctx: &ElectionContext, ballot: &Ballot, credential: &CredentialSecret) -> Ballot {
+    let mut bytes = ballot.to_bytes().to_vec();
+    bytes[33..65].copy_from_slice(credential.public().as_bytes());
+    let body_len = bytes.len() - 64;
+    let mut message = ctx.manifest_hash.0.to_vec();
+    message.extend_from_slice(&bytes[..body_len]);
+    let sig = credential.sign(prove::SIGNATURE_CONTEXT, &message);
+    bytes[body_len..].copy_from_slice(&sig.to_bytes());
+    Ballot::from_bytes(&bytes, ctx).unwrap()
+}
+
 fn sample_ballot(seed: u64) -> Ballot {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -282,17 +312,9 @@ fn sample_ballot(seed: u64) -> Ballot {
 #[test]
 fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
     let f = fixture();
-    let ballot = sample_ballot(3);
-    // Swap the credential key and re-sign the body with the other credential's key: the
-    // signature is then valid, but every proof transcript bound the original credential.
-    let mut bytes = ballot.to_bytes().to_vec();
-    bytes[33..65].copy_from_slice(f.other_credential.public().as_bytes());
-    let body_len = bytes.len() - 64;
-    let mut message = f.ctx.manifest_hash.0.to_vec();
-    message.extend_from_slice(&bytes[..body_len]);
-    let sig = f.other_credential.sign(prove::SIGNATURE_CONTEXT, &message);
-    bytes[body_len..].copy_from_slice(&sig.to_bytes());
-    let copied = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
+    // The signature of the copy is valid, but every proof transcript bound the original
+    // credential.
+    let copied = copied_onto(&f.ctx, &sample_ballot(3), &f.other_credential);
     let err = f
         .ctx
         .verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0))
@@ -318,14 +340,7 @@ fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
             &mut ChaCha20Rng::seed_from_u64(1),
         )
         .unwrap();
-    let mut bytes = b.to_bytes().to_vec();
-    bytes[33..65].copy_from_slice(f.other_credential.public().as_bytes());
-    let body_len = bytes.len() - 64;
-    let mut message = plurality_only.manifest_hash.0.to_vec();
-    message.extend_from_slice(&bytes[..body_len]);
-    let sig = f.other_credential.sign(prove::SIGNATURE_CONTEXT, &message);
-    bytes[body_len..].copy_from_slice(&sig.to_bytes());
-    let copied = Ballot::from_bytes(&bytes, &plurality_only).unwrap();
+    let copied = copied_onto(&plurality_only, &b, &f.other_credential);
     let err = plurality_only
         .verify_ballot(&copied, &mut ChaCha20Rng::seed_from_u64(0))
         .unwrap_err();
@@ -388,14 +403,7 @@ fn batch_verification_agrees_with_one_by_one_and_names_bad_ballots() {
     let mut ballots: Vec<Ballot> = (0..6).map(|i| sample_ballot(100 + i)).collect();
     f.ctx.verify_batch(&ballots, &mut rng).unwrap();
     // Corrupt ballot 1 in a proof response and ballot 4 in its signature.
-    let mut b1 = ballots[1].to_bytes().to_vec();
-    let fields = field_map(&f.ctx);
-    let (off, _) = fields
-        .iter()
-        .find(|(_, k)| matches!(k, Field::Scalar))
-        .unwrap();
-    b1[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(5u64).to_bytes());
-    ballots[1] = Ballot::from_bytes(&b1, &f.ctx).unwrap();
+    ballots[1] = with_proof_scalar(&ballots[1], false, 5);
     let mut b4 = ballots[4].to_bytes().to_vec();
     let other = sample_ballot(999);
     let sig_at = b4.len() - 64;
@@ -528,15 +536,9 @@ fn benaloh_opening_must_have_exactly_the_ballots_shape() {
 fn batch_and_single_verification_give_the_same_reason() {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(14);
-    // A ballot with both a bad proof and a bad signature: both paths report the signature.
-    let mut bytes = sample_ballot(15).to_bytes().to_vec();
-    let fields = field_map(&f.ctx);
-    let (off, _) = fields
-        .iter()
-        .find(|(_, k)| matches!(k, Field::Scalar))
-        .unwrap();
-    bytes[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(3u64).to_bytes());
-    let bad = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
+    // A changed proof scalar breaks both the proof and the signature over the body: both paths
+    // report the signature.
+    let bad = with_proof_scalar(&sample_ballot(15), false, 3);
     let single = f.ctx.verify_ballot(&bad, &mut rng).unwrap_err();
     let batch = f
         .ctx
@@ -552,15 +554,7 @@ fn parallel_batch_verification_agrees_and_names_the_same_ballots() {
     let mut rng = ChaCha20Rng::seed_from_u64(17);
     let mut ballots: Vec<Ballot> = (0..7).map(|i| sample_ballot(200 + i)).collect();
     f.ctx.verify_batch_parallel(&ballots, &mut rng).unwrap();
-    let mut bytes = ballots[5].to_bytes().to_vec();
-    let fields = field_map(&f.ctx);
-    let (off, _) = fields
-        .iter()
-        .rev()
-        .find(|(_, k)| matches!(k, Field::Scalar))
-        .unwrap();
-    bytes[*off..off + 32].copy_from_slice(&curve25519_dalek::scalar::Scalar::from(9u64).to_bytes());
-    ballots[5] = Ballot::from_bytes(&bytes, &f.ctx).unwrap();
+    ballots[5] = with_proof_scalar(&ballots[5], true, 9);
     let parallel = f.ctx.verify_batch_parallel(&ballots, &mut rng).unwrap_err();
     let serial = f.ctx.verify_batch(&ballots, &mut rng).unwrap_err();
     assert_eq!(parallel, serial);
