@@ -296,6 +296,16 @@ fn copied_onto(ctx: &ElectionContext, ballot: &Ballot, credential: &CredentialSe
     Ballot::from_bytes(&bytes, ctx).unwrap()
 }
 
+/// A ballot of every style, challenged: the ballot and its opening.
+fn spoiled_sample(rng: &mut ChaCha20Rng) -> (Ballot, SpoiledBallot) {
+    let choices = vec![vec![0, 1, 0], vec![1, 1, 0], vec![9, 0], vec![2, 3]];
+    let (ballot, secrets) = fixture()
+        .ctx
+        .encrypt_ballot(&choices, &fixture().credential, rng)
+        .unwrap();
+    (ballot, SpoiledBallot::reveal(secrets))
+}
+
 fn sample_ballot(seed: u64) -> Ballot {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -426,12 +436,7 @@ fn batch_verification_agrees_with_one_by_one_and_names_bad_ballots() {
 fn benaloh_opening_checks_and_detects_a_lie() {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(8);
-    let choices = vec![vec![0, 1, 0], vec![1, 1, 0], vec![9, 0], vec![2, 3]];
-    let (ballot, secrets) = f
-        .ctx
-        .encrypt_ballot(&choices, &f.credential, &mut rng)
-        .unwrap();
-    let opening = SpoiledBallot::reveal(secrets);
+    let (ballot, opening) = spoiled_sample(&mut rng);
     f.ctx.verify_spoiled(&ballot, &opening, &mut rng).unwrap();
     let json = serde_json::to_string(&opening).unwrap();
     let reparsed: SpoiledBallot = serde_json::from_str(&json).unwrap();
@@ -503,12 +508,7 @@ fn newer_ballot_version_is_reported_as_unsupported_whatever_its_length() {
 fn benaloh_opening_must_have_exactly_the_ballots_shape() {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let choices = vec![vec![0, 1, 0], vec![1, 1, 0], vec![9, 0], vec![2, 3]];
-    let (ballot, secrets) = f
-        .ctx
-        .encrypt_ballot(&choices, &f.credential, &mut rng)
-        .unwrap();
-    let opening = SpoiledBallot::reveal(secrets);
+    let (ballot, opening) = spoiled_sample(&mut rng);
     // A blinding where the contest has none, or a missing one, is refused.
     let mut extra = opening.clone();
     extra.blindings[0].push(hex::encode(

@@ -758,13 +758,7 @@ fn decode(bytes: &[u8]) -> Result<(u64, u64, Vec<Hash>), MerkleError> {
 
 /// Decodes exactly 64 lowercase hexadecimal digits (the only text form of a hash).
 fn hash_from_hex(text: &str) -> Result<Hash, MerkleError> {
-    let lowercase_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
-    if text.len() != 2 * HASH_LEN || !text.as_bytes().iter().all(lowercase_hex) {
-        return Err(MerkleError::InvalidHashText);
-    }
-    let mut hash = [0u8; HASH_LEN];
-    hex::decode_to_slice(text, &mut hash).map_err(|_| MerkleError::InvalidHashText)?;
-    Ok(hash)
+    crate::group::text::from_hex::<HASH_LEN>("hash", text).map_err(|_| MerkleError::InvalidHashText)
 }
 
 /// Serialises a path as a sequence of lowercase hex strings.

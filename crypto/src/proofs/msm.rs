@@ -60,7 +60,7 @@ impl Msm {
         match base {
             Base::G => self.g += s,
             Base::H => self.h += s,
-            Base::Keyed(e) => self.push_keyed(s, e),
+            Base::Keyed(e) => self.push_keyed(e.bytes, e.point, s),
             Base::Point(e) => {
                 self.scalars.push(s);
                 self.points.push(e.point);
@@ -68,10 +68,11 @@ impl Msm {
         }
     }
 
-    fn push_keyed(&mut self, s: Scalar, e: &Element) {
-        match self.keyed.iter_mut().find(|(b, _, _)| *b == e.bytes) {
+    /// Adds `s·P` to the merged term of the key `P` (encoded as `bytes`).
+    fn push_keyed(&mut self, bytes: CompressedRistretto, point: RistrettoPoint, s: Scalar) {
+        match self.keyed.iter_mut().find(|(b, _, _)| *b == bytes) {
             Some((_, _, acc)) => *acc += s,
-            None => self.keyed.push((e.bytes, e.point, s)),
+            None => self.keyed.push((bytes, point, s)),
         }
     }
 
@@ -80,10 +81,7 @@ impl Msm {
         self.g += other.g;
         self.h += other.h;
         for (bytes, point, s) in &other.keyed {
-            match self.keyed.iter_mut().find(|(b, _, _)| b == bytes) {
-                Some((_, _, acc)) => *acc += s,
-                None => self.keyed.push((*bytes, *point, *s)),
-            }
+            self.push_keyed(*bytes, *point, *s);
         }
         self.scalars.extend_from_slice(&other.scalars);
         self.points.extend_from_slice(&other.points);
