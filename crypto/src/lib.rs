@@ -5,6 +5,7 @@
 
 pub mod ballot;
 pub mod board;
+pub mod ceremony;
 pub mod credential;
 pub mod elgamal;
 pub mod group;

@@ -77,6 +77,12 @@ pub(crate) mod labels {
     pub const RANGE: &[u8] = b"tabella/v1/range";
     /// Verifiable decryption of an aggregate.
     pub const DECRYPTION: &[u8] = b"tabella/v1/decryption";
+    /// A trustee's signature on a ceremony message (a Schnorr proof bound to the message).
+    pub const TRUSTEE_SIGNATURE: &[u8] = b"tabella/v1/trustee-signature";
+    /// A dealer's proof of knowledge of its constant coefficient.
+    pub const DKG_COEFFICIENT: &[u8] = b"tabella/v1/dkg-coefficient";
+    /// A complaint's proof that the revealed envelope key is the recipient's.
+    pub const SHARE_REVEAL: &[u8] = b"tabella/v1/share-reveal";
     /// Random weights of the unit-vector batching.
     pub const UNIT_VECTOR: &[u8] = b"tabella/v1/unit-vector";
 }

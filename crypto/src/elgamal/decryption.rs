@@ -7,7 +7,7 @@ use merlin::Transcript;
 use rand_core::CryptoRngCore;
 
 use super::{Ciphertext, PublicKey, SecretKey};
-use crate::group::Element;
+use crate::group::{Element, EncodingError};
 use crate::proofs::disjunctive::{prove_dleq, verify_dleq, DleqProof};
 use crate::proofs::ProofError;
 use crate::transcript::{labels, TranscriptProtocol, PROTOCOL_VERSION};
@@ -52,6 +52,40 @@ impl SecretKey {
 }
 
 impl DecryptionShare {
+    /// Encoded length: `D` and a one-branch DLEQ proof.
+    pub const LEN: usize = 32 + DleqProof::encoded_len(1);
+
+    /// The share `D = s·α`.
+    pub fn share(&self) -> &Element {
+        &self.share
+    }
+
+    /// # Layout
+    /// `D ‖ proof` (32 + 96 bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.extend_from_slice(self.share.as_bytes());
+        out.extend_from_slice(&self.proof.to_bytes());
+        out
+    }
+
+    /// Strict decoding: a canonical non-identity `D` and a canonical proof, exactly 128 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProofError> {
+        if bytes.len() != Self::LEN {
+            return Err(EncodingError::WrongLength {
+                what: "decryption share",
+                expected: Self::LEN,
+                found: bytes.len(),
+            }
+            .into());
+        }
+        let (share, proof) = bytes.split_at(32);
+        Ok(Self {
+            share: Element::from_bytes_nonidentity("decryption share", share)?,
+            proof: DleqProof::from_bytes(proof, 1)?,
+        })
+    }
+
     /// Checks the proof against the public key and the ciphertext.
     pub fn verify(
         &self,
@@ -74,6 +108,21 @@ impl DecryptionShare {
     /// `m·G = β − D` (meaningful once [`DecryptionShare::verify`] passed).
     pub fn plaintext_point(&self, ciphertext: &Ciphertext) -> RistrettoPoint {
         ciphertext.beta.point - self.share.point
+    }
+}
+
+impl serde::Serialize for DecryptionShare {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::group::text::to_hex(&self.to_bytes()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DecryptionShare {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        let bytes = crate::group::text::from_hex_vec("decryption share", s.as_ref())
+            .map_err(serde::de::Error::custom)?;
+        Self::from_bytes(&bytes).map_err(serde::de::Error::custom)
     }
 }
 

@@ -281,6 +281,47 @@ pub mod text {
     }
 }
 
+/// `#[serde(with = "…")]` helpers for [`Element`] as lowercase hex. Decoding is strict and
+/// refuses the identity: every point the protocol exchanges in JSON messages is a key, a
+/// commitment or a share, none of which may be the identity.
+pub mod serde_element {
+    use super::{text, Element};
+
+    /// Serializes an element as lowercase hex.
+    pub fn serialize<S: serde::Serializer>(e: &Element, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text::to_hex(e.as_bytes()))
+    }
+
+    /// Deserializes a canonical, non-identity element from lowercase hex.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Element, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        let bytes =
+            text::from_hex_vec("group element", s.as_ref()).map_err(serde::de::Error::custom)?;
+        Element::from_bytes_nonidentity("group element", &bytes).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for a list of elements.
+    pub mod list {
+        use super::super::Element;
+
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Hex(#[serde(with = "super")] Element);
+
+        /// Serializes a list of elements as lowercase hex strings.
+        pub fn serialize<S: serde::Serializer>(v: &[Element], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|e| Hex(*e)))
+        }
+
+        /// Deserializes a list of canonical, non-identity elements.
+        pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<Element>, D::Error> {
+            let v = <Vec<Hex> as serde::Deserialize>::deserialize(d)?;
+            Ok(v.into_iter().map(|h| h.0).collect())
+        }
+    }
+}
+
 /// Implements `Serialize`/`Deserialize` as lowercase hex for a type with
 /// `to_bytes() -> [u8; N]` and `from_bytes(&[u8]) -> Result<Self, EncodingError>`.
 macro_rules! serde_hex {

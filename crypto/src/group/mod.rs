@@ -5,7 +5,8 @@ mod encoding;
 mod generators;
 
 pub use encoding::{
-    decode_point, decode_point_nonidentity, decode_scalar, fixed, text, Element, EncodingError,
+    decode_point, decode_point_nonidentity, decode_scalar, fixed, serde_element, text, Element,
+    EncodingError,
 };
 pub(crate) use encoding::{serde_hex, Reader};
 pub(crate) use generators::{bulletproof_gens, g_table, h_compressed, h_table, pedersen_gens};
