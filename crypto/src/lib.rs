@@ -9,6 +9,7 @@ pub mod ceremony;
 pub mod credential;
 pub mod elgamal;
 pub mod group;
+pub mod keystore;
 pub mod manifest;
 pub mod proofs;
 mod transcript;
