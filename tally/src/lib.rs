@@ -5,4 +5,7 @@
 //! The `tabella` binary (`src/main.rs`) only parses the command line and calls into this library,
 //! so tests can drive every command without a process.
 
+pub mod ceremony;
 pub mod demo;
+pub mod messages;
+pub mod trustee;

@@ -6,7 +6,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tabella_tally::ceremony::{self, CeremonyCommand};
 use tabella_tally::demo::{self, DemoOptions};
+use tabella_tally::trustee::{self, TrusteeCommand};
 
 /// Tabella: private, verifiable voting.
 #[derive(Debug, Parser)]
@@ -21,12 +23,21 @@ enum Command {
     /// Run a whole election in memory on embedded defaults: keys, ballots, proofs, tally and
     /// verification of the record.
     Demo(DemoOptions),
+    /// A trustee's side of the key and tally ceremonies, online (--url) or offline (--dir).
+    #[command(subcommand)]
+    Trustee(TrusteeCommand),
+    /// The officials' and observers' side of the ceremonies: create, status, request, combine,
+    /// and a ceremony service for trustees.
+    #[command(subcommand)]
+    Ceremony(CeremonyCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Demo(opts) => demo::run(opts),
+        Command::Trustee(command) => trustee::run(command),
+        Command::Ceremony(command) => ceremony::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,7 +62,9 @@ mod tests {
     #[test]
     fn demo_defaults_match_documentation() {
         let cli = Cli::try_parse_from(["tabella", "demo"]).expect("`demo` alone parses");
-        let Command::Demo(opts) = cli.command;
+        let Command::Demo(opts) = cli.command else {
+            panic!("`demo` parses as the demo command");
+        };
         assert_eq!(opts, DemoOptions::default());
     }
 
@@ -66,15 +79,26 @@ mod tests {
             "9",
             "--contests",
             "plurality",
+            "--trustees",
+            "4",
+            "--threshold",
+            "2",
+            "--absent",
+            "1",
         ])
         .expect("valid options parse");
-        let Command::Demo(opts) = cli.command;
+        let Command::Demo(opts) = cli.command else {
+            panic!("`demo` parses as the demo command");
+        };
         assert_eq!(
             opts,
             DemoOptions {
                 voters: 50,
                 seed: Some(9),
                 contests: ContestSet::Plurality,
+                trustees: 4,
+                threshold: 2,
+                absent: 1,
             }
         );
     }

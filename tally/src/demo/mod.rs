@@ -17,8 +17,13 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use tabella_crypto::ballot::{Ballot, ElectionContext, ElectionId, SpoiledBallot};
 use tabella_crypto::board::merkle::{self, MerkleTree};
+use tabella_crypto::ceremony::{
+    check_shares, combine, deal, finalize, partial_decrypt, CeremonyOutcome, CeremonyParams,
+    DealerMessage, KeyShare, PartialDecryptionMessage, TallyItem, TallyRequest, TrusteeIdentity,
+    MAX_TRUSTEES,
+};
 use tabella_crypto::credential::{CredentialCode, CredentialKey, CredentialSecret};
-use tabella_crypto::elgamal::{Ciphertext, DiscreteLogTable, SecretKey};
+use tabella_crypto::elgamal::Ciphertext;
 use tabella_crypto::manifest::{ContestStyle, Manifest};
 
 /// Options of `tabella demo`.
@@ -35,6 +40,18 @@ pub struct DemoOptions {
     /// Which contests the demo election holds.
     #[arg(long, value_enum, default_value_t = ContestSet::All)]
     pub contests: ContestSet,
+
+    /// Number of trustees in the key ceremony.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub trustees: u32,
+
+    /// Number of trustees needed to decrypt the tally.
+    #[arg(long, value_name = "T", default_value_t = 3)]
+    pub threshold: u32,
+
+    /// Number of trustees who take part in the key ceremony but are missing at the tally.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub absent: u32,
 }
 
 impl Default for DemoOptions {
@@ -43,6 +60,9 @@ impl Default for DemoOptions {
             voters: 1000,
             seed: None,
             contests: ContestSet::All,
+            trustees: 5,
+            threshold: 3,
+            absent: 0,
         }
     }
 }
@@ -221,21 +241,42 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     if opts.voters == 0 {
         bail!("the demo needs at least one voter (--voters 1 or more)");
     }
+    if opts.trustees == 0 || opts.trustees as usize > MAX_TRUSTEES {
+        bail!("--trustees must be between 1 and {MAX_TRUSTEES}");
+    }
+    if opts.threshold == 0 || opts.threshold > opts.trustees {
+        bail!(
+            "--threshold must be between 1 and the number of trustees ({})",
+            opts.trustees
+        );
+    }
+    if opts.absent > opts.trustees {
+        bail!(
+            "--absent cannot exceed the number of trustees ({})",
+            opts.trustees
+        );
+    }
     let seed = opts.resolve_seed();
     let mut rng = DemoOptions::rng(seed);
     println!("Tabella demonstration election (seed {seed}; replay with --seed {seed})");
     println!();
 
-    // 1. Set-up: manifest, election id, key.
+    // 1. Set-up: manifest, election id, and the trustees' key ceremony.
     let manifest = manifest(opts.contests)?;
     let mut id = [0u8; 32];
     rng.fill_bytes(&mut id);
     let election_id = ElectionId(id);
-    // A single key holder stands in for the trustees until the threshold key ceremony (issue 3).
-    let election_key = SecretKey::generate(&mut rng);
-    let ctx = ElectionContext::new(election_id, manifest, election_key.public_key())
+    let trustees = Trustees::key_ceremony(election_id, opts.trustees, opts.threshold, &mut rng)?;
+    let ctx = ElectionContext::new(election_id, manifest, trustees.outcome.joint_key)
         .context("the demo manifest was refused")?;
     println!("election     {}", election_id);
+    println!(
+        "trustees     {} ({}), threshold {}: key ceremony {}, every share checked, no complaint",
+        opts.trustees,
+        trustees.names(1..=opts.trustees),
+        opts.threshold,
+        trustees.params.id()
+    );
     println!(
         "manifest     {} ({} contests, hash {})",
         ctx.manifest().title,
@@ -337,30 +378,70 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         })
         .collect();
 
-    // 5. Tally: verifiable decryption of the aggregates only, then bounded discrete logs.
+    // 5. Tally: the present trustees decrypt the aggregates only, each share proved; any
+    //    `threshold` valid shares are combined, then bounded discrete logs give the counts.
     let started = Instant::now();
     let voters_counted = counted_indices.len() as u64;
-    let mut results: Vec<Vec<u64>> = Vec::with_capacity(contests);
-    for (contest, sums) in ctx.manifest().contests.iter().zip(&aggregate) {
-        let bound = voters_counted.saturating_mul(contest.style.max_per_selection());
-        let table = DiscreteLogTable::new(bound);
-        let mut counts = Vec::with_capacity(sums.len());
-        for (selection, ct) in contest.selections.iter().zip(sums) {
-            let share = election_key.decrypt_with_proof(&election_id.0, ct, &mut rng)?;
-            share
-                .verify(&election_id.0, ctx.joint_key(), ct, &mut rng)
-                .with_context(|| {
-                    format!("decryption proof of {}/{} failed", contest.id, selection.id)
-                })?;
-            counts.push(table.solve(&share.plaintext_point(ct)).with_context(|| {
-                format!(
-                    "could not decrypt the total of {}/{}",
-                    contest.id, selection.id
-                )
-            })?);
+    let present: Vec<u32> = (1..=opts.trustees - opts.absent).collect();
+    let absent: Vec<u32> = (opts.trustees - opts.absent + 1..=opts.trustees).collect();
+    let request = TallyRequest {
+        ceremony: trustees.params.id(),
+        joint_key: trustees.outcome.joint_key,
+        max_count: ctx
+            .manifest()
+            .contests
+            .iter()
+            .map(|c| voters_counted.saturating_mul(c.style.max_per_selection()))
+            .max()
+            .unwrap_or(0),
+        items: ctx
+            .manifest()
+            .contests
+            .iter()
+            .zip(&aggregate)
+            .flat_map(|(contest, sums)| {
+                contest
+                    .selections
+                    .iter()
+                    .zip(sums)
+                    .map(|(selection, ct)| TallyItem {
+                        label: format!("{}/{}", contest.id, selection.id),
+                        ciphertext: *ct,
+                    })
+            })
+            .collect(),
+    };
+    println!(
+        "tally        {} aggregate totals to decrypt; present: {}; absent: {}",
+        request.items.len(),
+        trustees.names(present.iter().copied()),
+        if absent.is_empty() {
+            "none".to_owned()
+        } else {
+            trustees.names(absent.iter().copied())
         }
-        results.push(counts);
-    }
+    );
+    let partials = trustees.partial_decryptions(&request, &present, &mut rng)?;
+    let outcome = combine(
+        &trustees.params,
+        &trustees.outcome,
+        &request,
+        &partials,
+        &mut rng,
+    )
+    .context("the tally ceremony failed")?;
+    let mut totals = outcome.totals.iter().map(|(_, v)| *v);
+    let results: Vec<Vec<u64>> = ctx
+        .manifest()
+        .contests
+        .iter()
+        .map(|c| totals.by_ref().take(c.selections.len()).collect())
+        .collect();
+    println!(
+        "             combined the shares of trustees {} by Lagrange interpolation ({} partial decryptions verified)",
+        join(&outcome.combined),
+        present.len() * request.items.len()
+    );
     let tally_time = started.elapsed();
 
     // 6. Check: the decrypted tally equals the tally of what the voters chose.
@@ -404,6 +485,110 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     );
     println!("check        decrypted tally equals the voters' choices: yes");
     Ok(())
+}
+
+/// The demo's trustees: each one's identity, and the public messages of the key ceremony.
+struct Trustees {
+    params: CeremonyParams,
+    identities: Vec<TrusteeIdentity>,
+    dealers: Vec<DealerMessage>,
+    outcome: CeremonyOutcome,
+}
+
+impl Trustees {
+    /// Runs the whole key ceremony: announcements, dealing, checking, and the outcome.
+    fn key_ceremony(
+        election_id: ElectionId,
+        n: u32,
+        threshold: u32,
+        rng: &mut ChaCha20Rng,
+    ) -> anyhow::Result<Self> {
+        let identities: Vec<TrusteeIdentity> =
+            (0..n).map(|_| TrusteeIdentity::generate(rng)).collect();
+        let announcements = identities
+            .iter()
+            .zip(TRUSTEE_NAMES.iter().cycle())
+            .enumerate()
+            .map(|(i, (id, name))| {
+                let name = if i < TRUSTEE_NAMES.len() {
+                    (*name).to_owned()
+                } else {
+                    format!("{name} {}", i + 1)
+                };
+                id.announce(election_id, &name, rng)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let params = CeremonyParams::new(election_id, threshold, announcements, rng)?;
+        let dealers = identities
+            .iter()
+            .map(|id| deal(&params, id, rng))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut checks = Vec::with_capacity(identities.len());
+        for id in &identities {
+            let (check, report) = check_shares(&params, id, &dealers, rng)?;
+            if !check.complaints.is_empty() {
+                bail!(
+                    "trustee {} complained: {:?}",
+                    report.trustee,
+                    report.verdicts
+                );
+            }
+            checks.push(check);
+        }
+        let outcome = finalize(&params, &dealers, &checks, rng)?;
+        Ok(Self {
+            params,
+            identities,
+            dealers,
+            outcome,
+        })
+    }
+
+    fn names(&self, indices: impl IntoIterator<Item = u32>) -> String {
+        indices
+            .into_iter()
+            .filter_map(|i| self.params.trustee(i).ok())
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Each present trustee recomputes its key share from the public messages and decrypts.
+    fn partial_decryptions(
+        &self,
+        request: &TallyRequest,
+        present: &[u32],
+        rng: &mut ChaCha20Rng,
+    ) -> anyhow::Result<Vec<PartialDecryptionMessage>> {
+        present
+            .iter()
+            .map(|&j| {
+                let identity = &self.identities[j as usize - 1];
+                let share = KeyShare::derive(&self.params, &self.outcome, &self.dealers, identity)?;
+                Ok(partial_decrypt(
+                    &self.params,
+                    &self.outcome,
+                    request,
+                    identity,
+                    &share,
+                    rng,
+                    |_| {},
+                )?)
+            })
+            .collect()
+    }
+}
+
+const TRUSTEE_NAMES: [&str; 7] = [
+    "Ada", "Boole", "Church", "Dijkstra", "Euclid", "Fermat", "Gauss",
+];
+
+fn join(indices: &[u32]) -> String {
+    indices
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn print_results(ctx: &ElectionContext, results: &[Vec<u64>]) {
