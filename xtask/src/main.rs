@@ -79,7 +79,8 @@ enum Step {
     Bench,
     /// `cargo doc --workspace --no-deps --locked` with warnings denied.
     Doc,
-    /// The end-to-end smoke run: `tabella demo --voters 50` in release mode.
+    /// The end-to-end smoke run in release mode: `tabella demo --voters 50` with a 3-of-5
+    /// trustee key and two trustees absent at the tally.
     Demo,
 }
 
@@ -147,7 +148,16 @@ impl Step {
                 cmd.env("RUSTDOCFLAGS", flags)
                     .args(["doc", "--workspace", "--no-deps", "--locked"])
             }
-            Step::Demo => cmd.args(demo_args()).args(["--voters", "50"]),
+            Step::Demo => cmd.args(demo_args()).args([
+                "--voters",
+                "50",
+                "--trustees",
+                "5",
+                "--threshold",
+                "3",
+                "--absent",
+                "2",
+            ]),
         };
         vec![cmd]
     }
