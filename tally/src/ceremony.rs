@@ -20,7 +20,9 @@ use tabella_crypto::ceremony::{
 };
 
 use crate::messages::server::{self, ServerConfig};
-use crate::messages::{open_store, wait_for, DirStore, MessageStore, Stored, Validator};
+use crate::messages::{
+    open_store, wait_for, DirStore, MessageStore, Stored, ValidatingStore, Validator,
+};
 
 /// The ceremony parameters, written by the officials.
 pub const CEREMONY: &str = "ceremony.json";
@@ -82,8 +84,13 @@ impl Location {
         }
     }
 
-    /// Opens the store, with the officials' token for admin documents when given.
+    /// Opens the store, with the officials' token for admin documents when given. A directory
+    /// refuses what the service would refuse: every new message is checked before it is written.
     pub fn open(&self, token: Option<String>) -> anyhow::Result<Box<dyn MessageStore>> {
+        if let (Some(dir), None) = (&self.dir, &self.url) {
+            let store: Arc<dyn MessageStore> = Arc::new(DirStore::open(dir)?);
+            return Ok(Box::new(ValidatingStore::new(store, validator())));
+        }
         Ok(open_store(self.dir.as_deref(), self.url.as_deref(), token)?)
     }
 }
@@ -519,11 +526,14 @@ pub fn validator() -> Validator {
     })
 }
 
+/// `N` of `{prefix}N.json`, in its canonical spelling only (`dealer-01.json` is not a message).
 fn numbered(name: &str, prefix: &str) -> Option<u32> {
-    name.strip_prefix(prefix)?
+    let n: u32 = name
+        .strip_prefix(prefix)?
         .strip_suffix(".json")?
         .parse()
-        .ok()
+        .ok()?;
+    (format!("{prefix}{n}.json") == name).then_some(n)
 }
 
 fn parse<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> anyhow::Result<T> {

@@ -14,8 +14,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use tabella_crypto::ballot::ElectionId;
 use tabella_crypto::ceremony::{
-    check_shares, deal, partial_decrypt, CeremonyParams, DealerMessage, DealerVerdict, KeyShare,
-    TallyRequest, TrusteeIdentity,
+    check_shares, deal, partial_decrypt, CeremonyParams, CheckMessage, DealerMessage,
+    DealerVerdict, KeyShare, PartialDecryptionMessage, TallyRequest, TrusteeIdentity,
 };
 use tabella_crypto::keystore::{seal, KdfParams, SealedSecret};
 use zeroize::Zeroizing;
@@ -105,10 +105,9 @@ pub fn run(command: &TrusteeCommand) -> anyhow::Result<()> {
             name,
             announcement,
         } => {
-            let election = ElectionId::from_bytes(
-                &hex::decode(election).map_err(|_| anyhow!("--election must be 64 hex digits"))?,
-            )
-            .map_err(|_| anyhow!("--election must be 64 hex digits (32 bytes)"))?;
+            let election = tabella_crypto::group::text::from_hex::<32>("election id", election)
+                .map(ElectionId)
+                .map_err(|_| anyhow!("--election must be 64 lowercase hex digits (32 bytes)"))?;
             let passphrase = passphrase(key, true)?;
             init(
                 &key.key,
@@ -279,6 +278,9 @@ pub fn deal_step(store: &dyn MessageStore, identity: &TrusteeIdentity) -> anyhow
     let me = whoami(&params, identity)?;
     let name = dealer_name(me);
     if let Some(existing) = load::<DealerMessage>(store, &name)? {
+        mine(existing.dealer, me)
+            .and_then(|()| existing.validate(&params, &mut rand::rngs::OsRng))
+            .map_err(|reason| taken(&name, store, &reason))?;
         return Ok(format!(
             "You have already dealt: {name} (digest {}) is in {}. Nothing to do.",
             existing.digest(),
@@ -315,9 +317,13 @@ pub fn check_step(
     let params = load_params(store)?;
     let me = whoami(&params, identity)?;
     let name = check_name(me);
-    if load::<serde_json::Value>(store, &name)?.is_some() {
+    if let Some(existing) = load::<CheckMessage>(store, &name)? {
+        mine(existing.trustee, me)
+            .and_then(|()| existing.validate(&params, &mut rand::rngs::OsRng))
+            .map_err(|reason| taken(&name, store, &reason))?;
         return Ok(format!(
-            "You have already checked your shares: {name} is in {}. Nothing to do.",
+            "You have already checked your shares: {name} (digest {}) is in {}. Nothing to do.",
+            existing.digest(),
             store.describe()
         ));
     }
@@ -370,18 +376,29 @@ pub fn decrypt_step(
     let ceremony = KeyCeremony::load(store, wait)?;
     let me = whoami(&ceremony.params, identity)?;
     let name = partial_name(me);
-    if load::<serde_json::Value>(store, &name)?.is_some() {
-        return Ok(format!(
-            "You have already decrypted: {name} is in {}. Nothing to do.",
-            store.describe()
-        ));
-    }
     wait_up_to(store, &[TALLY_REQUEST.to_owned()], wait)?;
     let request: TallyRequest = require(
         store,
         TALLY_REQUEST,
         "the officials publish it after the election closes; retry then, or pass --wait SECONDS",
     )?;
+    if let Some(existing) = load::<PartialDecryptionMessage>(store, &name)? {
+        mine(existing.trustee, me)
+            .and_then(|()| {
+                existing.validate(
+                    &ceremony.params,
+                    &ceremony.outcome,
+                    &request,
+                    &mut rand::rngs::OsRng,
+                )
+            })
+            .map_err(|reason| taken(&name, store, &reason))?;
+        return Ok(format!(
+            "You have already decrypted: {name} (digest {}) is in {}. Nothing to do.",
+            existing.digest(),
+            store.describe()
+        ));
+    }
     let share = KeyShare::derive(
         &ceremony.params,
         &ceremony.outcome,
@@ -408,7 +425,7 @@ pub fn decrypt_step(
     let labels: Vec<&str> = request.items.iter().map(|i| i.label.as_str()).collect();
     Ok(format!(
         "You signed, as trustee {me}, partial decryptions of {} aggregate totals (tally request {}):\n  {}\n\
-         Each is proved against your verification key {}. These are sums over all counted ballots: no single ballot was decrypted.\n\
+         Each is proved against your verification key {}. Check against the officials' published aggregates that every item is a total over the board, never a single ballot.\n\
          {}",
         request.items.len(),
         request.digest(),
@@ -420,6 +437,24 @@ pub fn decrypt_step(
             .unwrap_or_default(),
         published(stored, &name, store)
     ))
+}
+
+/// Whether a message found under this trustee's name is by this trustee.
+fn mine(author: u32, me: u32) -> Result<(), String> {
+    if author == me {
+        Ok(())
+    } else {
+        Err(format!("it is trustee {author}'s message"))
+    }
+}
+
+/// The error for a message name that holds something other than this trustee's valid message.
+fn taken(name: &str, store: &dyn MessageStore, reason: &str) -> anyhow::Error {
+    anyhow!(
+        "{name} in {} is not a valid message of yours ({reason}); messages are write-once, so \
+         ask the officials to investigate and, if needed, to start a new ceremony",
+        store.describe()
+    )
 }
 
 fn bar(len: u64, message: &'static str) -> ProgressBar {

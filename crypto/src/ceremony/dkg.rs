@@ -503,7 +503,8 @@ pub fn check_shares(
     let mut verdicts = Vec::new();
     for (&dealer, message) in &dealers {
         if message.ceremony != id || params.trustee(dealer).is_err() {
-            // Not part of this ceremony at all: ignored, as `finalize` ignores it.
+            // Not a message of this ceremony's trustees: not confirmed. (`finalize` refuses a set
+            // of messages that contains one.)
             continue;
         }
         seen.push(SeenDealer {
@@ -562,7 +563,7 @@ pub fn check_shares(
 
 /// Why a trustee was disqualified from the key ceremony.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Fault {
     /// It published no dealer message.
     DidNotDeal,
@@ -640,8 +641,17 @@ pub struct Disqualification {
     /// The trustee.
     pub trustee: u32,
     /// Why.
-    #[serde(flatten)]
     pub fault: Fault,
+}
+
+/// The digest of one trustee's message, as the outcome records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrusteeDigest {
+    /// The message's author.
+    pub trustee: u32,
+    /// Its digest.
+    pub digest: MessageDigest,
 }
 
 /// A qualified trustee's public verification key `Xⱼ = xⱼ·G`.
@@ -670,10 +680,10 @@ pub struct CeremonyOutcome {
     pub joint_key: PublicKey,
     /// Each qualified trustee's verification key.
     pub verification_keys: Vec<VerificationKey>,
-    /// The digests of the dealer messages, in dealer order (present ones only).
-    pub dealer_digests: Vec<SeenDealer>,
+    /// The digests of the dealer messages, in trustee order (present ones only).
+    pub dealer_digests: Vec<TrusteeDigest>,
     /// The digests of the check messages, in trustee order (present ones only).
-    pub check_digests: Vec<SeenDealer>,
+    pub check_digests: Vec<TrusteeDigest>,
 }
 
 impl CeremonyOutcome {
@@ -843,15 +853,17 @@ pub fn finalize(
         verification_keys,
         dealer_digests: dealers
             .iter()
-            .map(|(&dealer, m)| SeenDealer {
-                dealer,
+            .filter(|(i, _)| (1..=n).contains(*i))
+            .map(|(&trustee, m)| TrusteeDigest {
+                trustee,
                 digest: m.digest(),
             })
             .collect(),
         check_digests: checks
             .iter()
-            .map(|(&dealer, m)| SeenDealer {
-                dealer,
+            .filter(|(j, _)| (1..=n).contains(*j))
+            .map(|(&trustee, m)| TrusteeDigest {
+                trustee,
                 digest: m.digest(),
             })
             .collect(),

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 pub use dkg::{
     check_shares, deal, finalize, CeremonyOutcome, CheckMessage, CheckReport, Complaint,
     DealerMessage, DealerVerdict, Disqualification, EncryptedShare, Fault, KeyShare, SeenDealer,
-    ShareProblem, VerificationKey,
+    ShareProblem, TrusteeDigest, VerificationKey,
 };
 pub use identity::{Announcement, Signature, TrusteeIdentity};
 pub use tally::{
@@ -123,7 +123,7 @@ pub enum CeremonyError {
         trustees: usize,
     },
     /// A message is missing that the step needs.
-    #[error("{what} from trustee(s) {} {} not been published yet", list(.missing), if .missing.len() == 1 { "has" } else { "have" })]
+    #[error("waiting for {what} from trustee(s) {}: not published yet", list(.missing))]
     Missing {
         /// What is missing.
         what: &'static str,

@@ -69,6 +69,22 @@ impl Ceremony {
         reports
     }
 
+    /// The same trustees dealing afresh.
+    fn clone_with_new_deals(&self, rng: &mut ChaCha20Rng) -> Self {
+        let mut other = Ceremony {
+            params: self.params.clone(),
+            ids: self
+                .ids
+                .iter()
+                .map(|id| TrusteeIdentity::from_secret_bytes(id.secret_bytes().as_slice()).unwrap())
+                .collect(),
+            dealers: Vec::new(),
+            checks: Vec::new(),
+        };
+        other.deal_all(rng);
+        other
+    }
+
     fn finalize(&self, rng: &mut ChaCha20Rng) -> Result<CeremonyOutcome, CeremonyError> {
         finalize(&self.params, &self.dealers, &self.checks, rng)
     }
@@ -372,7 +388,7 @@ fn missing_and_invalid_messages_disqualify() {
     );
     assert_eq!(
         err.to_string(),
-        "dealer messages from trustee(s) 5 has not been published yet"
+        "waiting for dealer messages from trustee(s) 5: not published yet"
     );
     c.dealers = all;
     c.check_all(&mut rng);
@@ -740,4 +756,99 @@ fn identity_secret_round_trips_and_zero_is_refused() {
     assert!(TrusteeIdentity::from_secret_bytes(&[0u8; 32]).is_err());
     assert!(TrusteeIdentity::from_secret_bytes(&[0xffu8; 32]).is_err());
     assert!(!format!("{id:?}").contains(&hex::encode(id.secret_bytes().as_slice())));
+}
+
+#[test]
+fn an_absent_dealer_and_a_foreign_message_are_handled() {
+    let (mut c, mut rng) = Ceremony::new(3, 2, 20);
+    c.check_all(&mut rng);
+    // Without dealer 3's message (and its check), anyone's outcome disqualifies it.
+    let dealers = &c.dealers[..2];
+    let checks = &c.checks[..2];
+    let outcome = finalize(&c.params, dealers, checks, &mut rng).unwrap();
+    assert_eq!(outcome.fault(3), Some(&Fault::DidNotDeal));
+    assert_eq!(outcome.qualified, vec![1, 2]);
+    // The outcome, disqualifications included, round-trips through JSON.
+    let json = serde_json::to_string(&outcome).unwrap();
+    assert!(
+        json.contains(r#""fault":{"kind":"did-not-deal"}"#),
+        "{json}"
+    );
+    assert_eq!(
+        serde_json::from_str::<CeremonyOutcome>(&json).unwrap(),
+        outcome
+    );
+    // A message of another ceremony in the set is refused outright.
+    let mut foreign = c.dealers.clone();
+    foreign[2].ceremony = CeremonyId([9; 32]);
+    assert!(matches!(
+        finalize(&c.params, &foreign, &c.checks, &mut rng),
+        Err(CeremonyError::WrongCeremony {
+            what: "dealer message",
+            ..
+        })
+    ));
+    let mut foreign = c.checks.clone();
+    foreign[0].ceremony = CeremonyId([9; 32]);
+    assert!(matches!(
+        finalize(&c.params, &c.dealers, &foreign, &mut rng),
+        Err(CeremonyError::WrongCeremony {
+            what: "check message",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_key_share_that_does_not_match_is_refused() {
+    let (mut c, mut rng) = Ceremony::new(3, 2, 21);
+    c.check_all(&mut rng);
+    let outcome = c.finalize(&mut rng).unwrap();
+    // Trustee 1's share used by trustee 2.
+    let share = c.share(&outcome, 1).unwrap();
+    let req = request(&outcome, &[1], &mut rng);
+    assert_eq!(
+        partial_decrypt(
+            &c.params,
+            &outcome,
+            &req,
+            &c.ids[1],
+            &share,
+            &mut rng,
+            |_| {}
+        )
+        .unwrap_err(),
+        CeremonyError::ShareMismatch { index: 2 }
+    );
+    // Dealer messages other than the ones the outcome was computed from.
+    let mut other = c.clone_with_new_deals(&mut rng);
+    other.dealers[1] = c.dealers[1].clone();
+    assert_eq!(
+        KeyShare::derive(&c.params, &outcome, &other.dealers, &c.ids[0]).unwrap_err(),
+        CeremonyError::ShareMismatch { index: 1 }
+    );
+}
+
+#[test]
+fn a_disqualified_trustees_partial_decryption_is_refused() {
+    let (mut c, mut rng) = Ceremony::new(3, 1, 22);
+    c.check_all(&mut rng);
+    let honest = c.finalize(&mut rng).unwrap();
+    let req = request(&honest, &[2], &mut rng);
+    let p3 = c.partial(&honest, &req, 3, &mut rng);
+    // Trustee 3 falsely complains against trustee 1 and is disqualified.
+    let complaint = c.dealers[0].reveal_for(&c.params, &c.ids[2], &mut rng);
+    c.checks[2].complaints.push(complaint);
+    c.checks[2].resign(&c.ids[2], &mut rng);
+    let outcome = c.finalize(&mut rng).unwrap();
+    assert_eq!(outcome.fault(3), Some(&Fault::FalseComplaint { dealer: 1 }));
+    let mut req = req;
+    req.ceremony = outcome.ceremony;
+    req.joint_key = outcome.joint_key;
+    let err = combine(&c.params, &outcome, &req, &[p3], &mut rng).unwrap_err();
+    assert!(
+        matches!(&err, CeremonyError::NotEnoughShares { rejected, .. }
+            if rejected[0].reason.contains("disqualified")),
+        "{err:?}"
+    );
 }

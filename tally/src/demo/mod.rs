@@ -439,7 +439,7 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         .collect();
     println!(
         "             combined the shares of trustees {} by Lagrange interpolation ({} partial decryptions verified)",
-        join(&outcome.combined),
+        crate::ceremony::list(&outcome.combined),
         present.len() * request.items.len()
     );
     let tally_time = started.elapsed();
@@ -582,14 +582,6 @@ impl Trustees {
 const TRUSTEE_NAMES: [&str; 7] = [
     "Ada", "Boole", "Church", "Dijkstra", "Euclid", "Fermat", "Gauss",
 ];
-
-fn join(indices: &[u32]) -> String {
-    indices
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 fn print_results(ctx: &ElectionContext, results: &[Vec<u64>]) {
     const WIDTH: u64 = 40;

@@ -1,5 +1,6 @@
 //! [`HttpStore`]: a blocking client of the ceremony service.
 
+use secrecy::{ExposeSecret as _, SecretString};
 use std::io::Read as _;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub struct HttpStore {
     /// The base URL, without a trailing slash.
     base: String,
     client: Client,
-    admin_token: Option<String>,
+    admin_token: Option<SecretString>,
 }
 
 impl std::fmt::Debug for HttpStore {
@@ -80,7 +81,9 @@ impl HttpStore {
         Ok(Self {
             base: base.to_string(),
             client,
-            admin_token: admin_token.filter(|token| !token.is_empty()),
+            admin_token: admin_token
+                .filter(|token| !token.is_empty())
+                .map(SecretString::from),
         })
     }
 
@@ -211,7 +214,7 @@ impl MessageStore for HttpStore {
         validate_name(name)?;
         let mut request = self.client.put(self.message_url(name)).body(bytes.to_vec());
         if let Some(token) = &self.admin_token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
         }
         let response = self.send(request)?;
         match response.status() {

@@ -19,6 +19,7 @@
 //! names at all. Puts go through a [`ValidatingStore`], so they are validated one at a time and
 //! the store's write-once rule decides races.
 
+use secrecy::{ExposeSecret as _, SecretString};
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -94,7 +95,7 @@ impl std::fmt::Debug for ServerConfig {
 /// What the handlers share.
 struct AppState {
     store: ValidatingStore,
-    admin_token: Option<String>,
+    admin_token: Option<SecretString>,
     admin_names: Vec<String>,
     max_body: usize,
 }
@@ -103,7 +104,10 @@ struct AppState {
 pub fn router(store: Arc<dyn MessageStore>, config: ServerConfig) -> Router {
     let state = Arc::new(AppState {
         store: ValidatingStore::new(store, config.validator),
-        admin_token: config.admin_token.filter(|token| !token.is_empty()),
+        admin_token: config
+            .admin_token
+            .filter(|token| !token.is_empty())
+            .map(SecretString::from),
         admin_names: config.admin_names,
         max_body: config.max_body,
     });
@@ -325,7 +329,9 @@ fn check_admin_token(state: &AppState, headers: &HeaderMap, name: &str) -> Resul
             "{name} is an officials' document: send the admin token as \
              \"Authorization: Bearer <token>\""
         ))),
-        Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes())) => {
+            Ok(())
+        }
         Some(_) => Err(ApiError::unauthorized(format!(
             "{name} is an officials' document and the admin token sent is wrong"
         ))),
