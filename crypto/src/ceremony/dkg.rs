@@ -237,6 +237,25 @@ impl DealerMessage {
         }
     }
 
+    /// Opens trustee `j`'s envelope with the shared point `K` and checks the share against the
+    /// commitments: `None` when it is right. Used by the recipient and, on a complaint, by anyone.
+    fn judge_share(
+        &self,
+        envelope: &EnvelopeContext<'_>,
+        shared: &RistrettoPoint,
+        sealed: &[u8],
+        j: u32,
+    ) -> Option<ShareProblem> {
+        match envelope.open(shared, sealed) {
+            None => Some(ShareProblem::DoesNotDecrypt),
+            Some(value) => {
+                let value = Zeroizing::new(value);
+                (g_table() * &*value != self.share_image(j))
+                    .then_some(ShareProblem::NotOnCommitments)
+            }
+        }
+    }
+
     /// `Σₖ jᵏ·Aᵢₖ`: the public image `fᵢ(j)·G` of trustee `j`'s share.
     fn share_image(&self, j: u32) -> RistrettoPoint {
         eval_points(self.commitments.iter().map(|c| c.point), j)
@@ -256,7 +275,8 @@ fn eval_points(points: impl ExactSizeIterator<Item = RistrettoPoint>, j: u32) ->
     RistrettoPoint::vartime_multiscalar_mul(powers, points)
 }
 
-fn digest(kind: &[u8], body: &Canonical, signature: &Signature) -> MessageDigest {
+/// The digest of a signed message: its kind, canonical body and signature.
+pub(crate) fn digest(kind: &[u8], body: &Canonical, signature: &Signature) -> MessageDigest {
     let mut w = Canonical::new(b"tabella/v1/message-digest");
     w.bytes(kind);
     w.bytes(body.as_slice());
@@ -523,15 +543,7 @@ pub fn check_shares(
             continue;
         };
         let shared = envelope.ephemeral.point * identity.scalar();
-        let problem = match envelope.open(&shared, sealed) {
-            None => Some(ShareProblem::DoesNotDecrypt),
-            Some(value) => {
-                let value = Zeroizing::new(value);
-                (g_table() * &*value != message.share_image(me))
-                    .then_some(ShareProblem::NotOnCommitments)
-            }
-        };
-        match problem {
+        match message.judge_share(&envelope, &shared, sealed, me) {
             None => verdicts.push((dealer, DealerVerdict::Accepted)),
             Some(problem) => {
                 let (shared, proof) = envelope.reveal(identity.scalar(), rng)?;
@@ -789,12 +801,7 @@ pub fn finalize(
                 );
                 continue;
             }
-            let problem = match envelope.open(&complaint.shared.point, sealed) {
-                None => Some(ShareProblem::DoesNotDecrypt),
-                Some(value) => (g_table() * &value != dealer.share_image(j))
-                    .then_some(ShareProblem::NotOnCommitments),
-            };
-            match problem {
+            match dealer.judge_share(&envelope, &complaint.shared.point, sealed, j) {
                 Some(problem) => fault(
                     complaint.dealer,
                     Fault::BadShare {

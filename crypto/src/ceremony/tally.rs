@@ -160,11 +160,7 @@ impl PartialDecryptionMessage {
     /// The digest the record refers to.
     pub fn digest(&self) -> MessageDigest {
         let body = partial_body(&self.ceremony, self.trustee, &self.request, &self.shares);
-        let mut w = Canonical::new(b"tabella/v1/message-digest");
-        w.bytes(PARTIAL);
-        w.bytes(body.as_slice());
-        w.fixed(&self.signature.to_bytes());
-        MessageDigest(w.sha256())
+        super::dkg::digest(PARTIAL, &body, &self.signature)
     }
 
     /// Re-signs a message a test has altered.

@@ -111,20 +111,7 @@ impl DecryptionShare {
     }
 }
 
-impl serde::Serialize for DecryptionShare {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::group::text::to_hex(&self.to_bytes()))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DecryptionShare {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-        let bytes = crate::group::text::from_hex_vec("decryption share", s.as_ref())
-            .map_err(serde::de::Error::custom)?;
-        Self::from_bytes(&bytes).map_err(serde::de::Error::custom)
-    }
-}
+crate::group::serde_hex!(DecryptionShare, "decryption share");
 
 #[cfg(test)]
 mod tests {
