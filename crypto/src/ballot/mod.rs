@@ -17,7 +17,7 @@ mod tests;
 
 pub use context::{ElectionContext, ElectionId};
 pub use encoding::{Ballot, TrackingCode, BALLOT_VERSION};
-pub use prove::BallotSecrets;
+pub use prove::{BallotSecrets, SIGNATURE_CONTEXT};
 pub use spoil::SpoiledBallot;
 pub use verify::BatchVerificationError;
 

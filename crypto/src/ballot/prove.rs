@@ -21,7 +21,7 @@ use crate::proofs::range::RangeProof;
 use crate::transcript::{labels, TranscriptProtocol, PROTOCOL_VERSION};
 
 /// Context string of the ballot signature (spec/crypto.md §8.3).
-pub(crate) const SIGNATURE_CONTEXT: &[u8] = b"tabella/v1/ballot";
+pub const SIGNATURE_CONTEXT: &[u8] = b"tabella/v1/ballot";
 
 /// The transcript every proof of a ballot continues: protocol version, election id, manifest
 /// hash, joint key and the voter's credential key.

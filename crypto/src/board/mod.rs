@@ -7,11 +7,21 @@
 //! Certificate Transparency verifier can check Tabella's log and the anchoring contract can check
 //! inclusion with the `sha256` precompile.
 //!
-//! This module is pure: it holds the tree in memory and leaves storage to the service.
+//! The board signs tree heads and gives each voter a [`Receipt`] (the [`receipt`] module): a
+//! signed statement that their ballot is entry `index` of the log, under a [`SignedTreeHead`]
+//! that includes it.
+//!
+//! This module is pure: it holds the tree in memory and leaves storage and the clock to the
+//! service.
 
 pub mod merkle;
+pub mod receipt;
 
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, ConsistencyProof, Hash,
     InclusionProof, MerkleError, MerkleTree, EMPTY_ROOT,
+};
+pub use receipt::{
+    BoardError, BoardKey, BoardSignature, BoardSigningKey, EntryKind, Receipt, SignedTreeHead,
+    TreeHead, RECEIPT_DOMAIN, TREE_HEAD_DOMAIN,
 };
