@@ -102,6 +102,12 @@ struct AppState {
 
 /// The ceremony service's routes, serving `store` (usually a [`DirStore`](super::DirStore)).
 pub fn router(store: Arc<dyn MessageStore>, config: ServerConfig) -> Router {
+    routes(store, config).fallback(no_route)
+}
+
+/// The ceremony message routes alone, without a fallback, to merge into a larger service (the
+/// election service mounts them over its database).
+pub fn routes(store: Arc<dyn MessageStore>, config: ServerConfig) -> Router {
     let state = Arc::new(AppState {
         store: ValidatingStore::new(store, config.validator),
         admin_token: config
@@ -117,7 +123,6 @@ pub fn router(store: Arc<dyn MessageStore>, config: ServerConfig) -> Router {
             "/v1/ceremony/messages/{name}",
             get(get_message).put(put_message),
         )
-        .fallback(no_route)
         .with_state(state)
 }
 

@@ -1,0 +1,304 @@
+//! The JSON documents of the election service's HTTP API (spec/api.md), shared by the service
+//! ([`crate::service`]) and its clients ([`crate::client`]).
+//!
+//! Binary values travel as lowercase hex (keys, hashes, ids) or standard base64 with padding
+//! (ballots). Every document refuses unknown fields, so a typo in a client is an error rather
+//! than a silently ignored value.
+
+use serde::{Deserialize, Serialize};
+use tabella_crypto::ballot::{ElectionId, SpoiledBallot, TrackingCode};
+use tabella_crypto::board::receipt::{BoardKey, EntryKind};
+use tabella_crypto::elgamal::PublicKey;
+use tabella_crypto::manifest::Manifest;
+
+/// The life of an election on the service. It only moves forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElectionState {
+    /// Created: the key ceremony runs and the voter roll is imported. No ballot is accepted.
+    Setup,
+    /// Voting: ballots are accepted.
+    Open,
+    /// Voting is over: the counted ballots are verified and aggregated, then the trustees
+    /// decrypt the aggregate.
+    Closed,
+    /// The totals are decrypted and published.
+    Tallied,
+}
+
+impl ElectionState {
+    /// The state's name as stored and shown (`setup`, `open`, `closed`, `tallied`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Setup => "setup",
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::Tallied => "tallied",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "setup" => Some(Self::Setup),
+            "open" => Some(Self::Open),
+            "closed" => Some(Self::Closed),
+            "tallied" => Some(Self::Tallied),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ElectionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `POST /v1/election`: create the election from a manifest.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateElection {
+    /// The election's manifest (contests, selections, rules).
+    pub manifest: Manifest,
+}
+
+/// Counts of board entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardCounts {
+    /// Entries on the board (cast and spoiled ballots).
+    pub size: u64,
+    /// Ballots that count: the last cast ballot of each credential.
+    pub counted: u64,
+    /// Cast ballots replaced by a later ballot of the same credential.
+    pub superseded: u64,
+    /// Spoiled (challenged) ballots, published and never counted.
+    pub spoiled: u64,
+}
+
+/// Progress of the verification and aggregation of the counted ballots at close.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aggregation {
+    /// Counted ballots verified and added so far.
+    pub done: u64,
+    /// Counted ballots to verify and add.
+    pub total: u64,
+    /// Whether the aggregate is complete and the tally request published.
+    pub complete: bool,
+}
+
+/// `GET /v1/election`: the election as the service sees it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionInfo {
+    /// The election id.
+    pub election_id: ElectionId,
+    /// Where the election is in its life.
+    pub state: ElectionState,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// SHA-256 of the manifest's canonical encoding (hex).
+    pub manifest_hash: String,
+    /// The key that signs the board's tree heads and receipts.
+    pub board_key: BoardKey,
+    /// The joint election key, once the key ceremony is complete and voting is open.
+    pub joint_key: Option<PublicKey>,
+    /// The key ceremony's id, once `ceremony.json` is published.
+    pub ceremony_id: Option<String>,
+    /// Number of eligible voters, once the roll is imported.
+    pub voters: Option<u64>,
+    /// SHA-256 of the sorted list of credential keys (hex), once the roll is imported.
+    pub credentials_digest: Option<String>,
+    /// Board counts.
+    pub board: BoardCounts,
+    /// Aggregation progress, once the election is closed.
+    pub aggregation: Option<Aggregation>,
+}
+
+/// `GET /v1/election/credentials`: the public list of eligible credential keys.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialList {
+    /// The credential keys (hex), sorted by their bytes.
+    pub credentials: Vec<String>,
+    /// SHA-256 over the concatenated 32-byte keys in this order (hex).
+    pub digest: String,
+}
+
+/// One voter's credential code, as issued at roll import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuedCredential {
+    /// The voter's id from the roll.
+    pub voter_id: String,
+    /// The credential code to print on the voter's letter. The service keeps no copy.
+    pub code: String,
+}
+
+/// The answer of `POST /v1/election/roll` (the body is the roll as CSV).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollImported {
+    /// Number of voters on the roll.
+    pub voters: u64,
+    /// SHA-256 of the sorted voter ids, one per line (hex): identifies the roll.
+    pub roll_digest: String,
+    /// The credential list digest (as in [`CredentialList::digest`]).
+    pub credentials_digest: String,
+    /// `true` when this exact roll had already been imported: no new codes are issued, and
+    /// `codes` is empty (the codes were returned once, by the first import).
+    pub already_imported: bool,
+    /// Each voter's credential code, in roll order (only on the first import).
+    pub codes: Vec<IssuedCredential>,
+}
+
+/// `POST /v1/election/ballots`: cast a ballot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CastBallot {
+    /// The ballot's canonical bytes, base64.
+    pub ballot: String,
+}
+
+/// `POST /v1/election/spoiled`: publish a challenged (Benaloh) ballot with its opening.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoilBallot {
+    /// The ballot's canonical bytes, base64.
+    pub ballot: String,
+    /// The revealed choices and randomness.
+    pub opening: SpoiledBallot,
+}
+
+/// Whether a board entry counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryStatus {
+    /// The last cast ballot of its credential: it counts.
+    Counted,
+    /// A cast ballot replaced by a later ballot of the same credential.
+    Superseded,
+    /// A challenged ballot: published with its opening, never counted.
+    Spoiled,
+}
+
+/// One entry of the bulletin board.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardEntry {
+    /// Position on the board (the Merkle leaf index), from 0.
+    pub index: u64,
+    /// The ballot's tracking code (its leaf hash).
+    pub tracking_code: TrackingCode,
+    /// Cast or spoiled.
+    pub kind: EntryKind,
+    /// Whether it counts (as of now).
+    pub status: EntryStatus,
+    /// The ballot's credential key (hex).
+    pub credential: String,
+    /// The ballot's canonical bytes, base64.
+    pub ballot: String,
+    /// The opening of a spoiled ballot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<SpoiledBallot>,
+    /// When the board received it, in milliseconds since the Unix epoch.
+    pub received_at: u64,
+}
+
+/// `GET /v1/board/entries?start=N&limit=M`: a page of the board.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardPage {
+    /// The entries, by index.
+    pub entries: Vec<BoardEntry>,
+    /// The `start` of the next page, or `None` when this page reaches the end of the board.
+    pub next: Option<u64>,
+    /// The board's size when the page was read.
+    pub size: u64,
+}
+
+/// `GET /v1/board/inclusion/{tracking_code}?size=N`: where a ballot is, and the proof.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionAnswer {
+    /// The ballot's index on the board.
+    pub index: u64,
+    /// The tree size the proof is for.
+    pub size: u64,
+    /// The tree's root at that size (hex).
+    pub root: String,
+    /// The audit path (hex hashes), RFC 9162 order.
+    pub path: Vec<String>,
+}
+
+/// `GET /v1/board/consistency?from=A&to=B`: proof that the board at `to` extends the board at
+/// `from`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyAnswer {
+    /// The smaller size.
+    pub from: u64,
+    /// The larger size.
+    pub to: u64,
+    /// The root at `from` (hex).
+    pub from_root: String,
+    /// The root at `to` (hex).
+    pub to_root: String,
+    /// The consistency path (hex hashes), RFC 9162 order.
+    pub path: Vec<String>,
+}
+
+/// One decrypted total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionResult {
+    /// Selection id.
+    pub id: String,
+    /// Selection label.
+    pub label: String,
+    /// The decrypted total.
+    pub total: u64,
+}
+
+/// One contest's results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContestResult {
+    /// Contest id.
+    pub id: String,
+    /// Contest title.
+    pub title: String,
+    /// Totals per selection, in manifest order.
+    pub selections: Vec<SelectionResult>,
+}
+
+/// `GET /v1/election/results`: the decrypted tally.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Results {
+    /// The election.
+    pub election_id: ElectionId,
+    /// Ballots counted.
+    pub ballots_counted: u64,
+    /// Per contest, in manifest order.
+    pub contests: Vec<ContestResult>,
+    /// The trustees whose partial decryptions were combined (1-based indices).
+    pub combined: Vec<u32>,
+    /// The trustees who did not take part in the tally.
+    pub absent: Vec<u32>,
+    /// The root of the board the tally covers (hex), and its size.
+    pub board_root: String,
+    /// The board size the tally covers.
+    pub board_size: u64,
+}
+
+/// The body of every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code (spec/api.md lists them all).
+    pub error: String,
+    /// What went wrong, in words a person can act on.
+    pub message: String,
+}

@@ -1,0 +1,543 @@
+//! The service's storage: one code path (sqlx's `Any` driver, `$N` placeholders, portable SQL)
+//! over SQLite, the embedded default, and PostgreSQL.
+//!
+//! SQLite runs in WAL mode with `synchronous = FULL`, so a committed transaction survives a crash
+//! or power loss; PostgreSQL commits durably by default (`synchronous_commit = on`). The schema
+//! lives in `tally/migrations/{sqlite,postgres}/`, embedded in the binary and applied at start-up;
+//! the two directories differ only in the name of the byte-string type.
+
+use std::borrow::Cow;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Row as _};
+
+/// Which database a URL points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://path` (one file, no set-up).
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of `url`.
+    pub fn of(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl(redact(url)))
+        }
+    }
+
+    /// The backend's name, for logs and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// The database URL is neither `sqlite:` nor `postgres://`.
+    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    /// The database refused a statement or could not be reached.
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not decode: the database was changed behind the service's back.
+    #[error("the database holds a corrupt value: {0}")]
+    Corrupt(String),
+}
+
+/// The database URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    let sql = match backend {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0001_board.sql"),
+        Backend::Postgres => include_str!("../../migrations/postgres/0001_board.sql"),
+    };
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("board"),
+            MigrationType::Simple,
+            Cow::Borrowed(sql),
+            false,
+        )]),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+/// The stored election.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElectionRow {
+    /// Election id (hex).
+    pub election_id: String,
+    /// The manifest JSON.
+    pub manifest: String,
+    /// Manifest hash (hex).
+    pub manifest_hash: String,
+    /// Board public key (hex).
+    pub board_key: String,
+    /// `setup`, `open`, `closed` or `tallied`.
+    pub state: String,
+    /// Joint key (hex), set at open.
+    pub joint_key: Option<String>,
+    /// Digest of the imported roll (hex).
+    pub roll_digest: Option<String>,
+    /// Voters on the roll.
+    pub voters: Option<i64>,
+    /// Digest of the credential list (hex).
+    pub credentials_digest: Option<String>,
+    /// Creation time (ms since the epoch).
+    pub created_at: i64,
+    /// Last change (ms since the epoch).
+    pub updated_at: i64,
+}
+
+/// A board entry to append.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    /// Board index.
+    pub index: u64,
+    /// Tracking code.
+    pub tracking_code: [u8; 32],
+    /// `cast` or `spoiled`.
+    pub kind: &'static str,
+    /// Credential key.
+    pub credential: [u8; 32],
+    /// Ballot bytes.
+    pub ballot: Vec<u8>,
+    /// Opening JSON of a spoiled ballot.
+    pub opening: Option<String>,
+    /// Receipt JSON.
+    pub receipt: String,
+    /// Reception time (ms since the epoch).
+    pub received_at: u64,
+}
+
+/// A stored board entry.
+#[derive(Clone, Debug)]
+pub struct EntryRow {
+    /// Board index.
+    pub index: u64,
+    /// Tracking code.
+    pub tracking_code: [u8; 32],
+    /// `cast` or `spoiled`.
+    pub kind: String,
+    /// Credential key.
+    pub credential: [u8; 32],
+    /// Ballot bytes.
+    pub ballot: Vec<u8>,
+    /// Opening JSON of a spoiled ballot.
+    pub opening: Option<String>,
+    /// Reception time (ms since the epoch).
+    pub received_at: u64,
+}
+
+/// The summary of an entry needed to rebuild the board in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct LeafRow {
+    /// Board index.
+    pub index: u64,
+    /// Tracking code.
+    pub tracking_code: [u8; 32],
+    /// Whether the entry is a spoiled ballot.
+    pub spoiled: bool,
+    /// Credential key.
+    pub credential: [u8; 32],
+}
+
+/// How a write-once document put ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentPut {
+    /// Stored now.
+    Created,
+    /// Exactly these bytes were already stored.
+    AlreadyPresent,
+    /// Different bytes hold the name.
+    Conflict,
+}
+
+/// The database, behind a connection pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+fn bytes32(what: &str, bytes: &[u8]) -> Result<[u8; 32], DbError> {
+    bytes
+        .try_into()
+        .map_err(|_| DbError::Corrupt(format!("{what} has {} bytes, not 32", bytes.len())))
+}
+
+fn index_of(value: i64) -> Result<u64, DbError> {
+    u64::try_from(value).map_err(|_| DbError::Corrupt(format!("negative board index {value}")))
+}
+
+fn as_i64(value: u64) -> i64 {
+    // Board sizes and times stay far below 2^63.
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Db {
+    /// Connects to `url`, creating an SQLite file if needed, and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Durable commits: WAL, and an fsync of the log at every commit.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        migrator(backend).run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Runs one SQL statement as is, outside the service's own queries: for operators' maintenance
+    /// and for fault-injection tests (e.g. a trigger that makes every board insert fail).
+    pub async fn execute_statement(&self, sql: &str) -> Result<(), DbError> {
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A PRAGMA's value (SQLite only; for tests of the durability settings).
+    pub async fn sqlite_pragma(&self, name: &str) -> Result<String, DbError> {
+        let row = sqlx::query(&format!("PRAGMA {name}"))
+            .fetch_one(&self.pool)
+            .await?;
+        // PRAGMAs answer either text (journal_mode) or an integer (synchronous).
+        Ok(match row.try_get::<String, _>(0) {
+            Ok(text) => text,
+            Err(_) => row.try_get::<i64, _>(0)?.to_string(),
+        })
+    }
+
+    /// The election, if one was created.
+    pub async fn election(&self) -> Result<Option<ElectionRow>, DbError> {
+        let row = sqlx::query(
+            "SELECT election_id, manifest, manifest_hash, board_key, state, joint_key, \
+             roll_digest, voters, credentials_digest, created_at, updated_at \
+             FROM election WHERE singleton = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| -> Result<ElectionRow, DbError> {
+            Ok(ElectionRow {
+                election_id: row.try_get("election_id")?,
+                manifest: row.try_get("manifest")?,
+                manifest_hash: row.try_get("manifest_hash")?,
+                board_key: row.try_get("board_key")?,
+                state: row.try_get("state")?,
+                joint_key: row.try_get("joint_key")?,
+                roll_digest: row.try_get("roll_digest")?,
+                voters: row.try_get("voters")?,
+                credentials_digest: row.try_get("credentials_digest")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the election unless one exists; `true` if it was stored now.
+    pub async fn insert_election(&self, e: &ElectionRow) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO election (singleton, election_id, manifest, manifest_hash, board_key, \
+             state, created_at, updated_at) VALUES (1, $1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (singleton) DO NOTHING",
+        )
+        .bind(&e.election_id)
+        .bind(&e.manifest)
+        .bind(&e.manifest_hash)
+        .bind(&e.board_key)
+        .bind(&e.state)
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Moves the election from state `from` to `to` (setting the joint key when given); `false`
+    /// if it was not in state `from`.
+    pub async fn set_state(
+        &self,
+        from: &str,
+        to: &str,
+        joint_key: Option<&str>,
+        now: u64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE election SET state = $1, joint_key = COALESCE($2, joint_key), updated_at = $3 \
+             WHERE singleton = 1 AND state = $4",
+        )
+        .bind(to)
+        .bind(joint_key)
+        .bind(as_i64(now))
+        .bind(from)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores the roll's credential keys and digests, in one transaction, if no roll was
+    /// imported yet; `false` if one was.
+    pub async fn import_roll(
+        &self,
+        roll_digest: &str,
+        voters: u64,
+        credentials_digest: &str,
+        keys: &[[u8; 32]],
+        now: u64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE election SET roll_digest = $1, voters = $2, credentials_digest = $3, \
+             updated_at = $4 WHERE singleton = 1 AND roll_digest IS NULL AND state = 'setup'",
+        )
+        .bind(roll_digest)
+        .bind(as_i64(voters))
+        .bind(credentials_digest)
+        .bind(as_i64(now))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for key in keys {
+            sqlx::query("INSERT INTO credentials (credential) VALUES ($1)")
+                .bind(key.to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Every credential key, sorted by bytes.
+    pub async fn credentials(&self) -> Result<Vec<[u8; 32]>, DbError> {
+        let rows = sqlx::query("SELECT credential FROM credentials")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut keys = rows
+            .iter()
+            .map(|row| bytes32("credential", &row.try_get::<Vec<u8>, _>(0)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    /// Up to `limit` leaves from index `start` on, in order (to rebuild the board at start-up).
+    pub async fn leaves(&self, start: u64, limit: u32) -> Result<Vec<LeafRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT idx, tracking_code, kind, credential FROM board \
+             WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        )
+        .bind(as_i64(start))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LeafRow {
+                    index: index_of(row.try_get("idx")?)?,
+                    tracking_code: bytes32("tracking code", &row.try_get::<Vec<u8>, _>(1)?)?,
+                    spoiled: row.try_get::<String, _>("kind")? == "spoiled",
+                    credential: bytes32("credential", &row.try_get::<Vec<u8>, _>(3)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends entries to the board in one transaction, updating the counted ballot of each
+    /// credential of a cast entry. Returns only once the transaction is committed.
+    pub async fn append(&self, entries: &[NewEntry]) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        for e in entries {
+            sqlx::query(
+                "INSERT INTO board (idx, tracking_code, kind, credential, ballot, opening, \
+                 receipt, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(as_i64(e.index))
+            .bind(e.tracking_code.to_vec())
+            .bind(e.kind)
+            .bind(e.credential.to_vec())
+            .bind(e.ballot.clone())
+            .bind(e.opening.clone())
+            .bind(e.receipt.clone())
+            .bind(as_i64(e.received_at))
+            .execute(&mut *tx)
+            .await?;
+            if e.kind == "cast" {
+                sqlx::query(
+                    "INSERT INTO counted (credential, idx) VALUES ($1, $2) \
+                     ON CONFLICT (credential) DO UPDATE SET idx = excluded.idx",
+                )
+                .bind(e.credential.to_vec())
+                .bind(as_i64(e.index))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stored receipt (JSON) of the entry with `tracking_code`.
+    pub async fn receipt(&self, tracking_code: &[u8; 32]) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT receipt FROM board WHERE tracking_code = $1")
+            .bind(tracking_code.to_vec())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    /// Up to `limit` entries from index `start` on, in order.
+    pub async fn entries(&self, start: u64, limit: u32) -> Result<Vec<EntryRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT idx, tracking_code, kind, credential, ballot, opening, received_at FROM board \
+             WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        )
+        .bind(as_i64(start))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EntryRow {
+                    index: index_of(row.try_get("idx")?)?,
+                    tracking_code: bytes32("tracking code", &row.try_get::<Vec<u8>, _>(1)?)?,
+                    kind: row.try_get("kind")?,
+                    credential: bytes32("credential", &row.try_get::<Vec<u8>, _>(3)?)?,
+                    ballot: row.try_get(4)?,
+                    opening: row.try_get(5)?,
+                    received_at: index_of(row.try_get(6)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Up to `limit` counted ballots with an index above `after` (all when `None`), by index:
+    /// `(index, ballot bytes)`.
+    pub async fn counted_ballots(
+        &self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<(u64, Vec<u8>)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT board.idx, board.ballot FROM counted JOIN board ON board.idx = counted.idx \
+             WHERE counted.idx > $1 ORDER BY counted.idx LIMIT $2",
+        )
+        .bind(after.map_or(-1, as_i64))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((index_of(row.try_get(0)?)?, row.try_get(1)?)))
+            .collect()
+    }
+
+    /// The document `name`.
+    pub async fn document(&self, name: &str) -> Result<Option<Vec<u8>>, DbError> {
+        let row = sqlx::query("SELECT body FROM documents WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    /// Stores a write-once document.
+    pub async fn put_document(&self, name: &str, body: &[u8]) -> Result<DocumentPut, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO documents (name, body) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(body.to_vec())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(DocumentPut::Created);
+        }
+        match self.document(name).await? {
+            Some(stored) if stored == body => Ok(DocumentPut::AlreadyPresent),
+            _ => Ok(DocumentPut::Conflict),
+        }
+    }
+
+    /// The names of every document, sorted.
+    pub async fn document_names(&self) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query("SELECT name FROM documents")
+            .fetch_all(&self.pool)
+            .await?;
+        // Sorted here, by bytes: a PostgreSQL collation could order names differently.
+        let mut names = rows
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect::<Result<Vec<String>, DbError>>()?;
+        names.sort_unstable();
+        Ok(names)
+    }
+}

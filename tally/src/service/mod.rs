@@ -1,0 +1,540 @@
+//! `tabella serve`: the election service (spec/api.md).
+//!
+//! It holds one election: it stores the manifest, imports the voter roll and issues credential
+//! codes, hosts the key and tally ceremonies' messages, takes ballots over HTTP, verifies them,
+//! appends them to the bulletin board and answers with a signed receipt; at the close it verifies
+//! and aggregates the counted ballots and asks the trustees to decrypt the aggregate.
+//!
+//! [`app`] builds the router from an [`AppState`], so tests drive the service without a socket
+//! (`app(state).oneshot(request)`); [`spawn_local`] runs it on `127.0.0.1` in a background
+//! thread for tests and the demo; [`serve`] runs it until a signal.
+
+mod aggregate;
+mod board;
+pub mod db;
+mod error;
+mod metrics;
+mod roll;
+mod routes;
+mod store;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use anyhow::{bail, Context as _};
+use secrecy::SecretString;
+use tabella_crypto::ballot::{ElectionContext, ElectionId};
+use tabella_crypto::board::receipt::BoardSigningKey;
+use tabella_crypto::elgamal::PublicKey;
+use tabella_crypto::manifest::Manifest;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+pub use board::now_ms;
+pub use db::{Backend, Db, DbError};
+pub use error::AppError;
+pub use metrics::Metrics;
+pub use routes::app;
+
+use crate::api::{Aggregation, ElectionState};
+use board::{Board, BoardView};
+
+/// The name of the SQLite file in the data directory.
+pub const DATABASE_FILE: &str = "tabella.db";
+/// The name of the board's signing key file in the data directory.
+pub const BOARD_KEY_FILE: &str = "board.key";
+
+/// Limits on what the service accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest ballot request (`POST /v1/election/ballots` and `/spoiled`), in bytes.
+    pub ballot_body: usize,
+    /// Largest voter roll, in bytes.
+    pub roll_body: usize,
+    /// Largest manifest request, in bytes.
+    pub manifest_body: usize,
+    /// Largest ceremony message, in bytes.
+    pub ceremony_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            ballot_body: 256 * 1024,
+            roll_body: 64 * 1024 * 1024,
+            manifest_body: 1024 * 1024,
+            ceremony_body: crate::messages::server::DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// How to run the service.
+pub struct ServiceConfig {
+    /// `sqlite://PATH?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    /// The key that signs tree heads and receipts.
+    pub board_key: BoardSigningKey,
+    /// The officials' token; without one, no administrative call is accepted.
+    pub admin_token: Option<SecretString>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("database_url", &db::redact(&self.database_url))
+            .field("board_key", &self.board_key.public())
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// The parameters fixed when voting opens.
+pub struct OpenElection {
+    /// Election id, manifest and joint key, for decoding and verifying ballots.
+    pub ctx: ElectionContext,
+    /// The eligible credential keys.
+    pub eligible: HashSet<[u8; 32]>,
+}
+
+/// The election this service runs.
+pub struct Election {
+    /// Its id.
+    pub id: ElectionId,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Its board.
+    pub board: Board,
+    /// Set when voting opens (or at start-up if it had).
+    pub open: OnceLock<Arc<OpenElection>>,
+    /// Progress of the verification and aggregation at close.
+    pub aggregation: Mutex<Option<Aggregation>>,
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The board's signing key.
+    pub key: Arc<BoardSigningKey>,
+    admin_token: Option<SecretString>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Request limits.
+    pub limits: Limits,
+    election: Arc<RwLock<Option<Arc<Election>>>>,
+    /// Serializes administrative operations.
+    admin: tokio::sync::Mutex<()>,
+    /// Bounds the ballot verifications running at once (one per core).
+    verify_slots: Arc<Semaphore>,
+    /// The tokio runtime, for the blocking ceremony store.
+    runtime: tokio::runtime::Handle,
+}
+
+impl AppState {
+    /// Connects to the database, applies the migrations and loads the election and its board.
+    ///
+    /// Must run inside a tokio runtime.
+    pub async fn start(config: ServiceConfig) -> anyhow::Result<Arc<Self>> {
+        let db = Db::connect(&config.database_url).await.with_context(|| {
+            format!(
+                "could not open the database {}",
+                db::redact(&config.database_url)
+            )
+        })?;
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let state = Arc::new(Self {
+            db,
+            key: Arc::new(config.board_key),
+            admin_token: config.admin_token,
+            metrics: Metrics::new(),
+            limits: config.limits,
+            election: Arc::new(RwLock::new(None)),
+            admin: tokio::sync::Mutex::new(()),
+            verify_slots: Arc::new(Semaphore::new(cores)),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        if let Some(row) = state.db.election().await? {
+            let election = state.load_election(&row).await?;
+            let resume = election.board.view.read().await.state == ElectionState::Closed;
+            state.set_election(Arc::clone(&election));
+            if resume {
+                aggregate::resume(&state, &election).await?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Rebuilds the in-memory election from its stored row.
+    async fn load_election(&self, row: &db::ElectionRow) -> anyhow::Result<Arc<Election>> {
+        let id_bytes: [u8; 32] = hex::decode(&row.election_id)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .context("the stored election id is corrupt")?;
+        let id = ElectionId(id_bytes);
+        let manifest =
+            Manifest::from_json(&row.manifest).context("the stored manifest is invalid")?;
+        let public = hex::encode(self.key.public().to_bytes());
+        if row.board_key != public {
+            bail!(
+                "this election's board key is {}, but the service was started with board key \
+                 {public}: start it with the election's own key file",
+                row.board_key
+            );
+        }
+        let state = ElectionState::parse(&row.state)
+            .with_context(|| format!("the stored election state {:?} is unknown", row.state))?;
+        let view = BoardView::load(&self.db, state).await?;
+        let board = Board::start(
+            self.db.clone(),
+            Arc::clone(&self.key),
+            id,
+            view,
+            self.metrics.clone(),
+        );
+        let election = Arc::new(Election {
+            id,
+            manifest: manifest.clone(),
+            board,
+            open: OnceLock::new(),
+            aggregation: Mutex::new(None),
+        });
+        if state != ElectionState::Setup {
+            let joint = row
+                .joint_key
+                .as_deref()
+                .and_then(|h| hex::decode(h).ok())
+                .and_then(|b| PublicKey::from_bytes(&b).ok())
+                .context("the stored joint key is missing or corrupt")?;
+            let open = self.open_parameters(id, manifest, joint).await?;
+            let _ = election.open.set(Arc::new(open));
+        }
+        Ok(election)
+    }
+
+    async fn open_parameters(
+        &self,
+        id: ElectionId,
+        manifest: Manifest,
+        joint: PublicKey,
+    ) -> anyhow::Result<OpenElection> {
+        let ctx = ElectionContext::new(id, manifest, joint).context("the manifest is invalid")?;
+        let eligible = self.db.credentials().await?.into_iter().collect();
+        Ok(OpenElection { ctx, eligible })
+    }
+
+    /// The election, if one was created.
+    pub fn election(&self) -> Option<Arc<Election>> {
+        self.election.read().ok().and_then(|e| e.clone())
+    }
+
+    fn set_election(&self, election: Arc<Election>) {
+        if let Ok(mut slot) = self.election.write() {
+            *slot = Some(election);
+        }
+    }
+
+    /// Whether the service can take requests: the database answers and the board is in step.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.db
+            .ping()
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        if let Some(election) = self.election() {
+            if election.board.view.read().await.needs_reload {
+                return Err("the board is being reloaded after a failed write".to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where `tabella serve` keeps its files, and the defaults derived from it.
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join(DATABASE_FILE).display()
+    )
+}
+
+/// Loads the board key from `path`, or creates it (mode 0600) when the file does not exist.
+pub fn load_or_create_board_key(path: &Path) -> anyhow::Result<BoardSigningKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let bytes = zeroize::Zeroizing::new(
+                hex::decode(text.trim())
+                    .with_context(|| format!("{} is not a board key file", path.display()))?,
+            );
+            BoardSigningKey::from_bytes(&bytes)
+                .with_context(|| format!("{} is not a board key file", path.display()))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = BoardSigningKey::generate(&mut rand::rngs::OsRng);
+            let text = zeroize::Zeroizing::new(hex::encode(*key.expose_secret()) + "\n");
+            write_new_secret_file(path, text.as_bytes())?;
+            Ok(key)
+        }
+        Err(error) => Err(error).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+/// Creates `path` with `bytes`, readable by the owner only; never overwrites.
+pub fn write_new_secret_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("could not write {}", path.display()))
+}
+
+/// The options of `tabella serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Directory of the service's files: the SQLite database (unless --database-url) and the
+    /// board key (unless --board-key). Created if missing.
+    #[arg(long, value_name = "DIR", default_value = "tabella-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: postgres://USER:PASSWORD@HOST/DB for PostgreSQL; default: the SQLite file
+    /// tabella.db in the data directory.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TABELLA_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// The board's signing key file (hex seed; created with mode 0600 if missing). Default:
+    /// board.key in the data directory.
+    #[arg(long, value_name = "FILE")]
+    pub board_key: Option<PathBuf>,
+    /// File holding the officials' admin token (or set TABELLA_ADMIN_TOKEN). Without a token no
+    /// administrative call is accepted.
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Sets up `tracing` logs on stderr (`RUST_LOG` filters; default `info`). Safe to call twice.
+pub fn init_logs(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+impl ServeOptions {
+    /// The service configuration these options describe (creating the data directory and the
+    /// board key as needed).
+    pub fn config(&self) -> anyhow::Result<ServiceConfig> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory {}",
+                self.data_dir.display()
+            )
+        })?;
+        let key_path = self
+            .board_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(BOARD_KEY_FILE));
+        let admin_token = match &self.admin_token_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("could not read {}", path.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            None => std::env::var("TABELLA_ADMIN_TOKEN").ok(),
+        }
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from);
+        Ok(ServiceConfig {
+            database_url: self
+                .database_url
+                .clone()
+                .unwrap_or_else(|| sqlite_url(&self.data_dir)),
+            board_key: load_or_create_board_key(&key_path)?,
+            admin_token,
+            limits: Limits::default(),
+        })
+    }
+}
+
+/// `tabella serve`: runs the service until Ctrl-C or SIGTERM.
+pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
+    init_logs(opts.log_format);
+    let config = opts.config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the service runtime")?;
+    runtime.block_on(async {
+        let admin = config.admin_token.is_some();
+        let backend = Backend::of(&config.database_url)?;
+        let state = AppState::start(config).await?;
+        let listener = TcpListener::bind(&opts.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", opts.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, backend = backend.name(), admin_token = admin, "election service listening");
+        eprintln!(
+            "Tabella election service on http://{addr} ({} storage{}); Ctrl-C to stop",
+            backend.name(),
+            if admin { "" } else { "; no admin token: administrative calls are refused" }
+        );
+        axum::serve(listener, app(Arc::clone(&state)))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("the election service failed")?;
+        state.db.close().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The service running on `127.0.0.1` in a background thread with its own runtime (tests and
+/// the demo). It stops when dropped or [`shut down`](Self::shutdown).
+pub struct RunningService {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<watch::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl std::fmt::Debug for RunningService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningService")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts the service on `listen` (e.g. `127.0.0.1:0` for a free port) in a background thread.
+pub fn spawn(config: ServiceConfig, listen: &str) -> anyhow::Result<RunningService> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tabella-service")
+        .enable_all()
+        .build()
+        .context("could not start the service runtime")?;
+    let (state, listener) = runtime.block_on(async {
+        let state = AppState::start(config).await?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("could not listen on {listen}"))?;
+        anyhow::Ok((state, listener))
+    })?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = watch::channel(());
+    let app_state = Arc::clone(&state);
+    let thread = std::thread::Builder::new()
+        .name("tabella-service".to_string())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let server = axum::serve(listener, app(Arc::clone(&app_state)))
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.changed().await;
+                    });
+                let result = server.await.context("the election service failed");
+                app_state.db.close().await;
+                result
+            })
+        })?;
+    Ok(RunningService {
+        addr,
+        state,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+impl RunningService {
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The service's state (for tests).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops the service and waits until it has stopped and closed its database.
+    pub fn shutdown(mut self) -> anyhow::Result<()> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> anyhow::Result<()> {
+        drop(self.stop.take());
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => bail!("the election service thread panicked"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        let _ = self.stop_and_join();
+    }
+}

@@ -1,0 +1,966 @@
+//! The HTTP routes of the election service (spec/api.md) and their handlers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use secrecy::ExposeSecret as _;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+use tabella_crypto::ballot::{Ballot, BallotError, TrackingCode};
+use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead, TreeHead};
+
+use super::aggregate;
+use super::board::{not_open, now_ms, stored_receipt, BoardView, Submission};
+use super::db::{ElectionRow, EntryRow};
+use super::error::AppError;
+use super::roll;
+use super::store::{self, DbStore, RESULTS};
+use super::{AppState, Election, OpenElection};
+use crate::api::{
+    BoardEntry, BoardPage, CastBallot, ConsistencyAnswer, CreateElection, CredentialList,
+    ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, Results, RollImported, SpoilBallot,
+};
+use crate::ceremony::CEREMONY;
+use crate::messages::server::{routes as ceremony_routes, ServerConfig};
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../../spec/openapi.json");
+
+/// Largest page of `GET /v1/board/entries`.
+pub const MAX_PAGE: u32 = 1000;
+
+type Shared = Arc<AppState>;
+
+/// The service's router.
+pub fn app(state: Arc<AppState>) -> Router {
+    let ceremony = ceremony_routes(
+        Arc::new(DbStore::new(state.db.clone(), state.runtime.clone())),
+        ServerConfig {
+            admin_token: state
+                .admin_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
+            admin_names: vec![CEREMONY.to_owned()],
+            max_body: state.limits.ceremony_body,
+            validator: store::validator(Arc::clone(&state.election)),
+        },
+    );
+    let limits = state.limits;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
+        .route(
+            "/v1/election",
+            get(election_info)
+                .post(create_election)
+                .layer(DefaultBodyLimit::max(limits.manifest_body)),
+        )
+        .route("/v1/election/credentials", get(credentials))
+        .route(
+            "/v1/election/roll",
+            post(import_roll).layer(DefaultBodyLimit::max(limits.roll_body)),
+        )
+        .route("/v1/election/open", post(open_election))
+        .route("/v1/election/close", post(close_election))
+        .route("/v1/election/tally", post(tally_election))
+        .route("/v1/election/results", get(results))
+        .route(
+            "/v1/election/ballots",
+            post(cast).layer(DefaultBodyLimit::max(limits.ballot_body)),
+        )
+        .route(
+            "/v1/election/spoiled",
+            post(spoil).layer(DefaultBodyLimit::max(limits.ballot_body)),
+        )
+        .route("/v1/election/receipts/{tracking_code}", get(receipt))
+        .route("/v1/board/head", get(head))
+        .route("/v1/board/entries", get(entries))
+        .route("/v1/board/inclusion/{tracking_code}", get(inclusion))
+        .route("/v1/board/consistency", get(consistency))
+        .route("/v1/record/ballots.jsonl", get(record_ballots))
+        .with_state(Arc::clone(&state))
+        .merge(ceremony)
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(state, observe))
+}
+
+/// Logs every request and records its latency.
+async fn observe(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    state.metrics.request(&method, &route, status, seconds);
+    if response.status().is_server_error() {
+        tracing::warn!(%method, %route, status, ms = seconds * 1e3, "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, ms = seconds * 1e3, "request");
+    }
+    response
+}
+
+async fn no_route() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        "there is no such endpoint; the API is described at /v1/openapi.json",
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<Shared>) -> Result<&'static str, AppError> {
+    state
+        .ready()
+        .await
+        .map(|()| "ready")
+        .map_err(|why| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", why))
+}
+
+async fn metrics(State(state): State<Shared>) -> Response {
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// Checks the officials' bearer token, in constant time (the length of the token leaks).
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let unauthorized = |message: &str| {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            message.to_string(),
+        )
+    };
+    let Some(expected) = &state.admin_token else {
+        return Err(unauthorized(
+            "this service has no admin token configured, so it accepts no administrative call",
+        ));
+    };
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match presented {
+        None => Err(unauthorized(
+            "an administrative call: send the admin token as \"Authorization: Bearer <token>\"",
+        )),
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes())) => {
+            Ok(())
+        }
+        Some(_) => Err(unauthorized("the admin token is wrong")),
+    }
+}
+
+fn with_bearer_challenge(error: AppError) -> Response {
+    let status = error.status;
+    let mut response = error.into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// The body, or `413 too_large` / `400 malformed_request`.
+fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, AppError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the request is larger than the {limit} bytes this endpoint accepts"),
+            )
+        } else {
+            AppError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                format!("the request body could not be read: {rejection}"),
+            )
+        }
+    })
+}
+
+fn json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, AppError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            format!("the request is not a valid {what}: {e}"),
+        )
+    })
+}
+
+fn election(state: &AppState) -> Result<Arc<Election>, AppError> {
+    state.election().ok_or_else(AppError::no_election)
+}
+
+async fn stored_row(state: &AppState) -> Result<ElectionRow, AppError> {
+    state.db.election().await?.ok_or_else(AppError::no_election)
+}
+
+async fn info(state: &AppState, election: &Election) -> Result<ElectionInfo, AppError> {
+    let row = stored_row(state).await?;
+    let (state_now, board) = {
+        let view = election.board.view.read().await;
+        (view.state, view.counts())
+    };
+    let ceremony_id = match state.db.document(CEREMONY).await? {
+        Some(bytes) => serde_json::from_slice::<tabella_crypto::ceremony::CeremonyParams>(&bytes)
+            .ok()
+            .map(|p| p.id().to_string()),
+        None => None,
+    };
+    Ok(ElectionInfo {
+        election_id: election.id,
+        state: state_now,
+        manifest: election.manifest.clone(),
+        manifest_hash: row.manifest_hash,
+        board_key: state.key.public(),
+        joint_key: election.open.get().map(|o| *o.ctx.joint_key()),
+        ceremony_id,
+        voters: row.voters.and_then(|v| u64::try_from(v).ok()),
+        credentials_digest: row.credentials_digest,
+        board,
+        aggregation: aggregate::progress(election),
+    })
+}
+
+fn tracking_code(text: &str) -> Result<TrackingCode, AppError> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| TrackingCode::from_bytes(&b).ok())
+        .ok_or_else(|| {
+            AppError::bad_request(format!(
+                "{text:?} is not a tracking code (64 hexadecimal digits)"
+            ))
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Election set-up and life cycle
+
+async fn election_info(State(state): State<Shared>) -> Result<Json<ElectionInfo>, AppError> {
+    let election = election(&state)?;
+    Ok(Json(info(&state, &election).await?))
+}
+
+async fn create_election(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    request: Result<Bytes, BytesRejection>,
+) -> Response {
+    match create_election_inner(&state, &headers, request).await {
+        Ok(answer) => answer.into_response(),
+        Err(error) => with_bearer_challenge(error),
+    }
+}
+
+async fn create_election_inner(
+    state: &Shared,
+    headers: &HeaderMap,
+    request: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ElectionInfo>), AppError> {
+    require_admin(state, headers)?;
+    let bytes = body(request, state.limits.manifest_body)?;
+    let CreateElection { manifest } = json(&bytes, "election (a JSON object with a manifest)")?;
+    manifest.validate().map_err(|e| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_manifest",
+            format!("the manifest is refused: {e}"),
+        )
+    })?;
+    let _admin = state.admin.lock().await;
+    if let Some(existing) = state.election() {
+        if existing.manifest.hash() == manifest.hash() {
+            return Ok((StatusCode::OK, Json(info(state, &existing).await?)));
+        }
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "election_exists",
+            format!(
+                "this service already runs election {} with another manifest; one service runs \
+                 one election",
+                existing.id
+            ),
+        ));
+    }
+    let mut id = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    let now = now_ms();
+    let manifest_json = serde_json::to_string(&manifest).map_err(AppError::internal)?;
+    let row = ElectionRow {
+        election_id: hex::encode(id),
+        manifest: manifest_json,
+        manifest_hash: hex::encode(manifest.hash().0),
+        board_key: hex::encode(state.key.public().to_bytes()),
+        state: ElectionState::Setup.as_str().to_string(),
+        joint_key: None,
+        roll_digest: None,
+        voters: None,
+        credentials_digest: None,
+        created_at: i64::try_from(now).unwrap_or(i64::MAX),
+        updated_at: i64::try_from(now).unwrap_or(i64::MAX),
+    };
+    state.db.insert_election(&row).await?;
+    let stored = stored_row(state).await?;
+    let election = state
+        .load_election(&stored)
+        .await
+        .map_err(|e| AppError::internal(format!("{e:#}")))?;
+    state.set_election(Arc::clone(&election));
+    tracing::info!(election = %election.id, title = %manifest.title, "election created");
+    Ok((StatusCode::CREATED, Json(info(state, &election).await?)))
+}
+
+async fn credentials(State(state): State<Shared>) -> Result<Json<CredentialList>, AppError> {
+    let keys = state.db.credentials().await?;
+    Ok(Json(CredentialList {
+        credentials: keys.iter().map(hex::encode).collect(),
+        digest: roll::credentials_digest(&keys),
+    }))
+}
+
+async fn import_roll(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    request: Result<Bytes, BytesRejection>,
+) -> Response {
+    match import_roll_inner(&state, &headers, request).await {
+        Ok(answer) => answer.into_response(),
+        Err(error) => with_bearer_challenge(error),
+    }
+}
+
+async fn import_roll_inner(
+    state: &Shared,
+    headers: &HeaderMap,
+    request: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<RollImported>), AppError> {
+    require_admin(state, headers)?;
+    let bytes = body(request, state.limits.roll_body)?;
+    let ids = roll::parse(&bytes)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "invalid_roll", e.to_string()))?;
+    let digest = roll::roll_digest(&ids);
+    let _admin = state.admin.lock().await;
+    let election = election(state)?;
+    let row = stored_row(state).await?;
+    if let Some(existing) = &row.roll_digest {
+        if *existing == digest {
+            return Ok((
+                StatusCode::OK,
+                Json(RollImported {
+                    voters: ids.len() as u64,
+                    roll_digest: digest,
+                    credentials_digest: row.credentials_digest.unwrap_or_default(),
+                    already_imported: true,
+                    codes: Vec::new(),
+                }),
+            ));
+        }
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "roll_exists",
+            format!(
+                "a different roll (digest {existing}) was already imported; the roll is fixed \
+                 once credentials are issued"
+            ),
+        ));
+    }
+    let current = election.board.view.read().await.state;
+    if current != ElectionState::Setup {
+        return Err(AppError::wrong_state(format!(
+            "the roll can only be imported before voting opens (the election is {current})"
+        )));
+    }
+    let id = election.id;
+    let voters = ids.len() as u64;
+    tracing::info!(voters, "issuing credentials");
+    let (codes, keys) = tokio::task::spawn_blocking(move || {
+        let bar = indicatif::ProgressBar::new(voters);
+        bar.set_message("issuing credentials");
+        let out = roll::issue(&id, &ids, &|| bar.inc(1));
+        bar.finish_and_clear();
+        out
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let credentials_digest = roll::credentials_digest(&keys);
+    if !state
+        .db
+        .import_roll(&digest, voters, &credentials_digest, &keys, now_ms())
+        .await?
+    {
+        return Err(AppError::wrong_state(
+            "the roll could not be stored: the election is no longer in set-up or has a roll",
+        ));
+    }
+    tracing::info!(voters, roll = %digest, credentials = %credentials_digest, "roll imported");
+    Ok((
+        StatusCode::CREATED,
+        Json(RollImported {
+            voters,
+            roll_digest: digest,
+            credentials_digest,
+            already_imported: false,
+            codes,
+        }),
+    ))
+}
+
+async fn admin_call<F, Fut, T>(state: Shared, headers: HeaderMap, f: F) -> Response
+where
+    F: FnOnce(Shared) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+    T: IntoResponse,
+{
+    if let Err(error) = require_admin(&state, &headers) {
+        return with_bearer_challenge(error);
+    }
+    match f(state).await {
+        Ok(answer) => answer.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn open_election(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    admin_call(state, headers, |state| async move {
+        let _admin = state.admin.lock().await;
+        let election = election(&state)?;
+        let current = election.board.view.read().await.state;
+        match current {
+            ElectionState::Open => return Ok(Json(info(&state, &election).await?)),
+            ElectionState::Closed | ElectionState::Tallied => {
+                return Err(AppError::wrong_state(format!(
+                    "voting cannot reopen: the election is {current}"
+                )))
+            }
+            ElectionState::Setup => {}
+        }
+        let not_ready = |message: String| {
+            AppError::new(StatusCode::CONFLICT, "not_ready_to_open", message)
+        };
+        let row = stored_row(&state).await?;
+        if row.roll_digest.is_none() {
+            return Err(not_ready(
+                "import the voter roll first (`tabella election import-roll`)".to_string(),
+            ));
+        }
+        let store = DbStore::new(state.db.clone(), state.runtime.clone());
+        let ceremony =
+            tokio::task::spawn_blocking(move || crate::ceremony::KeyCeremony::load(&store, 0))
+                .await
+                .map_err(AppError::internal)?
+                .map_err(|e| not_ready(format!("{e:#}")))?;
+        let joint = ceremony.outcome.joint_key;
+        let open = state
+            .open_parameters(election.id, election.manifest.clone(), joint)
+            .await
+            .map_err(|e| AppError::internal(format!("{e:#}")))?;
+        let _ = election.open.set(Arc::new(open));
+        {
+            let mut view = election.board.view.write().await;
+            if !state
+                .db
+                .set_state("setup", "open", Some(&hex::encode(joint.to_bytes())), now_ms())
+                .await?
+            {
+                return Err(AppError::internal("the stored state changed during open"));
+            }
+            view.state = ElectionState::Open;
+        }
+        tracing::info!(election = %election.id, joint_key = %hex::encode(joint.to_bytes()), "voting open");
+        Ok(Json(info(&state, &election).await?))
+    })
+    .await
+}
+
+async fn close_election(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    admin_call(state, headers, |state| async move {
+        let _admin = state.admin.lock().await;
+        let election = election(&state)?;
+        {
+            let mut view = election.board.view.write().await;
+            match view.state {
+                ElectionState::Setup => {
+                    return Err(AppError::wrong_state(
+                        "voting has not opened, so it cannot close",
+                    ))
+                }
+                ElectionState::Closed | ElectionState::Tallied => {
+                    drop(view);
+                    return Ok(Json(info(&state, &election).await?));
+                }
+                ElectionState::Open => {}
+            }
+            if !state.db.set_state("open", "closed", None, now_ms()).await? {
+                return Err(AppError::internal("the stored state changed during close"));
+            }
+            view.state = ElectionState::Closed;
+            tracing::info!(election = %election.id, board = view.tree.len(), counted = view.counted.len(), "voting closed");
+        }
+        aggregate::resume(&state, &election)
+            .await
+            .map_err(|e| AppError::internal(format!("{e:#}")))?;
+        Ok(Json(info(&state, &election).await?))
+    })
+    .await
+}
+
+async fn tally_election(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    admin_call(state, headers, |state| async move {
+        let _admin = state.admin.lock().await;
+        let election = election(&state)?;
+        let current = election.board.view.read().await.state;
+        match current {
+            ElectionState::Tallied => {
+                return aggregate::stored_results(&state)
+                    .await
+                    .map_err(|e| AppError::internal(format!("{e:#}")))?
+                    .map(Json)
+                    .ok_or_else(|| AppError::internal("the results are missing"))
+            }
+            ElectionState::Setup | ElectionState::Open => {
+                return Err(AppError::wrong_state(format!(
+                    "the tally comes after the close (the election is {current})"
+                )))
+            }
+            ElectionState::Closed => {}
+        }
+        let incomplete = |message: String| {
+            AppError::new(StatusCode::CONFLICT, "tally_incomplete", message)
+        };
+        match aggregate::progress(&election) {
+            Some(p) if p.complete => {}
+            Some(p) => {
+                return Err(incomplete(format!(
+                    "the counted ballots are still being verified and added ({} of {})",
+                    p.done, p.total
+                )))
+            }
+            None => return Err(incomplete("the aggregation has not started".to_string())),
+        }
+        let results = aggregate::tally(&state, &election)
+            .await
+            .map_err(|e| incomplete(format!("{e:#}")))?;
+        let bytes = serde_json::to_vec_pretty(&results).map_err(AppError::internal)?;
+        state.db.put_document(RESULTS, &bytes).await?;
+        {
+            let mut view = election.board.view.write().await;
+            state.db.set_state("closed", "tallied", None, now_ms()).await?;
+            view.state = ElectionState::Tallied;
+        }
+        tracing::info!(election = %election.id, ballots = results.ballots_counted, "tally published");
+        Ok(Json(results))
+    })
+    .await
+}
+
+async fn results(State(state): State<Shared>) -> Result<Json<Results>, AppError> {
+    election(&state)?;
+    aggregate::stored_results(&state)
+        .await
+        .map_err(|e| AppError::internal(format!("{e:#}")))?
+        .map(Json)
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::CONFLICT,
+                "not_tallied",
+                "the results are published once the trustees have decrypted the tally",
+            )
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Voting
+
+fn ballot_refusal(error: &BallotError) -> AppError {
+    let (status, code) = match error {
+        BallotError::Encoding(_) | BallotError::UnsupportedVersion(_) => {
+            (StatusCode::BAD_REQUEST, "malformed_ballot")
+        }
+        BallotError::WrongElection { .. } => (StatusCode::BAD_REQUEST, "wrong_election"),
+        BallotError::Credential(_) | BallotError::SignatureInvalid => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_signature")
+        }
+        BallotError::SpoiledOpeningMismatch { .. }
+        | BallotError::SpoiledShapeMismatch { .. }
+        | BallotError::InvalidChoices(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_opening"),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_proof"),
+    };
+    AppError::new(status, code, format!("the ballot is refused: {error}"))
+}
+
+/// Everything before the board: state, decoding, eligibility, re-submission, verification.
+async fn check_ballot(
+    state: &AppState,
+    ballot_b64: &str,
+    opening: Option<&tabella_crypto::ballot::SpoiledBallot>,
+    kind: EntryKind,
+) -> Result<Result<Submission, Receipt>, AppError> {
+    let election = state
+        .election()
+        .ok_or_else(|| not_open(ElectionState::Setup))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(ballot_b64.trim())
+        .map_err(|e| {
+            AppError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                format!("the ballot is not valid base64: {e}"),
+            )
+        })?;
+    let current = election.board.view.read().await.state;
+    let open: Arc<OpenElection> = match (current, election.open.get()) {
+        (ElectionState::Open, Some(open)) => Arc::clone(open),
+        _ => return Err(not_open(current)),
+    };
+    let ballot = Ballot::from_bytes(&bytes, &open.ctx).map_err(|e| ballot_refusal(&e))?;
+    let credential = ballot.credential().to_bytes();
+    if !open.eligible.contains(&credential) {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "credential_not_eligible",
+            "this ballot's credential is not on the list of eligible voters: check the code on \
+             your credential letter",
+        ));
+    }
+    let code = ballot.tracking_code();
+    let existing = election
+        .board
+        .view
+        .read()
+        .await
+        .entries
+        .get(&code.0)
+        .copied();
+    if let Some((_, existing_kind)) = existing {
+        if existing_kind == kind {
+            return Ok(Err(stored_receipt(&state.db, &code).await?));
+        }
+    }
+    let opening_json = opening
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(AppError::internal)?;
+    let opening = opening.cloned();
+    let permit = Arc::clone(&state.verify_slots)
+        .acquire_owned()
+        .await
+        .map_err(AppError::internal)?;
+    let (verified, seconds) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut rng = rand::rngs::OsRng;
+        let result = open
+            .ctx
+            .verify_ballot(&ballot, &mut rng)
+            .and_then(|()| match &opening {
+                Some(o) => open.ctx.verify_spoiled(&ballot, o, &mut rng),
+                None => Ok(()),
+            });
+        drop(permit);
+        (result, started.elapsed().as_secs_f64())
+    })
+    .await
+    .map_err(AppError::internal)?;
+    state.metrics.verified(seconds);
+    verified.map_err(|e| ballot_refusal(&e))?;
+    Ok(Ok(Submission {
+        tracking_code: code,
+        kind,
+        credential,
+        ballot: bytes,
+        opening: opening_json,
+    }))
+}
+
+async fn submit(
+    state: &AppState,
+    ballot_b64: &str,
+    opening: Option<&tabella_crypto::ballot::SpoiledBallot>,
+    kind: EntryKind,
+) -> Result<(StatusCode, Json<Receipt>), AppError> {
+    match check_ballot(state, ballot_b64, opening, kind).await? {
+        Err(stored) => Ok((StatusCode::OK, Json(stored))),
+        Ok(submission) => {
+            let election = election(state)?;
+            let (receipt, created) = election.board.submit(submission).await?;
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, Json(receipt)))
+        }
+    }
+}
+
+async fn cast(State(state): State<Shared>, request: Result<Bytes, BytesRejection>) -> Response {
+    let answer = async {
+        let bytes = body(request, state.limits.ballot_body)?;
+        let CastBallot { ballot } = json(&bytes, "ballot (a JSON object with a base64 ballot)")?;
+        submit(&state, &ballot, None, EntryKind::Cast).await
+    }
+    .await;
+    match answer {
+        Ok(ok) => ok.into_response(),
+        Err(error) => {
+            state.metrics.rejected(error.code);
+            tracing::info!(code = error.code, "ballot refused");
+            error.into_response()
+        }
+    }
+}
+
+async fn spoil(State(state): State<Shared>, request: Result<Bytes, BytesRejection>) -> Response {
+    let answer = async {
+        let bytes = body(request, state.limits.ballot_body)?;
+        let SpoilBallot { ballot, opening } = json(
+            &bytes,
+            "spoiled ballot (a JSON object with a base64 ballot and its opening)",
+        )?;
+        submit(&state, &ballot, Some(&opening), EntryKind::Spoiled).await
+    }
+    .await;
+    match answer {
+        Ok(ok) => ok.into_response(),
+        Err(error) => {
+            state.metrics.rejected(error.code);
+            tracing::info!(code = error.code, "spoiled ballot refused");
+            error.into_response()
+        }
+    }
+}
+
+async fn receipt(
+    State(state): State<Shared>,
+    Path(code): Path<String>,
+) -> Result<Json<Receipt>, AppError> {
+    let code = tracking_code(&code)?;
+    Ok(Json(stored_receipt(&state.db, &code).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The board
+
+async fn head(State(state): State<Shared>) -> Result<Json<SignedTreeHead>, AppError> {
+    let election = election(&state)?;
+    let view = election.board.view.read().await;
+    Ok(Json(state.key.sign_tree_head(TreeHead {
+        election: election.id,
+        size: view.tree.len(),
+        root: view.tree.root(),
+        timestamp: now_ms(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    start: Option<u64>,
+    limit: Option<u32>,
+}
+
+fn entry(row: EntryRow, view: &BoardView) -> Result<BoardEntry, AppError> {
+    let kind = EntryKind::parse(&row.kind).ok_or_else(|| {
+        AppError::internal(format!("entry {} has kind {:?}", row.index, row.kind))
+    })?;
+    let status = match kind {
+        EntryKind::Spoiled => EntryStatus::Spoiled,
+        EntryKind::Cast if view.counted.get(&row.credential) == Some(&row.index) => {
+            EntryStatus::Counted
+        }
+        EntryKind::Cast => EntryStatus::Superseded,
+    };
+    let opening = row
+        .opening
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| AppError::internal(format!("entry {}: stored opening: {e}", row.index)))?;
+    Ok(BoardEntry {
+        index: row.index,
+        tracking_code: TrackingCode(row.tracking_code),
+        kind,
+        status,
+        credential: hex::encode(row.credential),
+        ballot: base64::engine::general_purpose::STANDARD.encode(&row.ballot),
+        opening,
+        received_at: row.received_at,
+    })
+}
+
+async fn entries(
+    State(state): State<Shared>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<BoardPage>, AppError> {
+    let election = election(&state)?;
+    let start = query.start.unwrap_or(0);
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    // Read first, lock after: the lock is never held across database I/O. Every stored row is
+    // already in the view (the writer updates it before releasing the lock it commits under).
+    let rows = state.db.entries(start, limit).await?;
+    let view = election.board.view.read().await;
+    let size = view.tree.len();
+    let entries = rows
+        .into_iter()
+        .filter(|r| r.index < size)
+        .map(|r| entry(r, &view))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = entries
+        .last()
+        .map(|e| e.index + 1)
+        .filter(|&n| n < size && entries.len() == limit as usize);
+    Ok(Json(BoardPage {
+        entries,
+        next,
+        size,
+    }))
+}
+
+#[derive(Deserialize)]
+struct SizeQuery {
+    size: Option<u64>,
+}
+
+async fn inclusion(
+    State(state): State<Shared>,
+    Path(code): Path<String>,
+    Query(query): Query<SizeQuery>,
+) -> Result<Json<InclusionAnswer>, AppError> {
+    let election = election(&state)?;
+    let code = tracking_code(&code)?;
+    let view = election.board.view.read().await;
+    let (index, _) = *view.entries.get(&code.0).ok_or_else(|| {
+        AppError::not_found(format!(
+            "no ballot with tracking code {code} is on the board"
+        ))
+    })?;
+    let size = query.size.unwrap_or(view.tree.len());
+    let proof = view
+        .tree
+        .inclusion_proof(index, size)
+        .map_err(|e| AppError::bad_request(format!("no inclusion proof: {e}")))?;
+    let root = view
+        .tree
+        .root_at(size)
+        .map_err(|e| AppError::bad_request(format!("no root: {e}")))?;
+    Ok(Json(InclusionAnswer {
+        index,
+        size,
+        root: hex::encode(root),
+        path: proof.path.iter().map(hex::encode).collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+async fn consistency(
+    State(state): State<Shared>,
+    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ConsistencyAnswer>, AppError> {
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(format!("give ?from=SIZE and optionally &to=SIZE: {e}"))
+    })?;
+    let election = election(&state)?;
+    let view = election.board.view.read().await;
+    let to = query.to.unwrap_or(view.tree.len());
+    let proof = view
+        .tree
+        .consistency_proof(query.from, to)
+        .map_err(|e| AppError::bad_request(format!("no consistency proof: {e}")))?;
+    let root_at = |size| {
+        view.tree
+            .root_at(size)
+            .map(hex::encode)
+            .map_err(|e| AppError::bad_request(format!("no root: {e}")))
+    };
+    Ok(Json(ConsistencyAnswer {
+        from: query.from,
+        to,
+        from_root: root_at(query.from)?,
+        to_root: root_at(to)?,
+        path: proof.path.iter().map(hex::encode).collect(),
+    }))
+}
+
+/// The board as JSON Lines, streamed page by page (up to the size when the request arrived).
+async fn record_ballots(State(state): State<Shared>) -> Result<Response, AppError> {
+    let election = election(&state)?;
+    let size = election.board.view.read().await.tree.len();
+    let stream = futures_util::stream::try_unfold(0u64, move |start| {
+        let (state, election) = (Arc::clone(&state), Arc::clone(&election));
+        async move {
+            if start >= size {
+                return Ok::<_, AppError>(None);
+            }
+            let rows = state.db.entries(start, MAX_PAGE).await?;
+            let view = election.board.view.read().await;
+            let mut out = Vec::new();
+            let mut next = start;
+            for row in rows.into_iter().filter(|r| r.index < size) {
+                next = row.index + 1;
+                let line = serde_json::to_vec(&entry(row, &view)?).map_err(AppError::internal)?;
+                out.extend_from_slice(&line);
+                out.push(b'\n');
+            }
+            if next == start {
+                return Ok(None);
+            }
+            Ok(Some((Bytes::from(out), next)))
+        }
+    });
+    let stream =
+        futures_util::TryStreamExt::map_err(stream, |e: AppError| std::io::Error::other(e.message));
+    Ok((
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
