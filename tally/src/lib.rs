@@ -1,13 +1,21 @@
 //! Tabella's tally service, ceremonies and command-line tool.
 //!
-//! Today this crate holds the `tabella demo` election run ([`demo`]), the trustees' and officials'
-//! ceremony commands ([`trustee`], [`ceremony`]) and the write-once message store they exchange
-//! messages through, a directory or an HTTP service ([`messages`]); the election service, its
-//! storage and bulletin board, and the anchoring client arrive in later issues.
+//! It holds the election service `tabella serve` ([`service`]: HTTP API, storage over SQLite or
+//! PostgreSQL, bulletin board, receipts, close and tally) with its JSON types ([`api`]) and a
+//! typed client ([`client`]); the officials' commands against it ([`election`]); the load
+//! generator `tabella simulate` ([`simulate`]); the `tabella demo` election run over HTTP
+//! ([`demo`]); the trustees' and officials' ceremony commands ([`trustee`], [`ceremony`]) and the
+//! write-once message store they exchange messages through, a directory or an HTTP service
+//! ([`messages`]). The anchoring client arrives in a later issue.
 //! The `tabella` binary (`src/main.rs`) only parses the command line and calls into this library,
 //! so tests can drive every command without a process.
 
+pub mod api;
 pub mod ceremony;
+pub mod client;
 pub mod demo;
+pub mod election;
 pub mod messages;
+pub mod service;
+pub mod simulate;
 pub mod trustee;

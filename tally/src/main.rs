@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tabella_tally::ceremony::{self, CeremonyCommand};
 use tabella_tally::demo::{self, DemoOptions};
+use tabella_tally::election::{self, ElectionCommand};
+use tabella_tally::service::{self, ServeOptions};
+use tabella_tally::simulate::{self, SimulateOptions};
 use tabella_tally::trustee::{self, TrusteeCommand};
 
 /// Tabella: private, verifiable voting.
@@ -20,9 +23,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a whole election in memory on embedded defaults: keys, ballots, proofs, tally and
-    /// verification of the record.
+    /// Run a whole election on embedded defaults through the real HTTP service: set-up, key
+    /// ceremony, voters, close, tally ceremony, results, record export and checks; then keep
+    /// serving until Ctrl-C (unless --no-serve).
     Demo(DemoOptions),
+    /// Run the election service: bulletin board, ballots, receipts, ceremonies and tally.
+    Serve(ServeOptions),
+    /// The officials' steps against a running service: create, import-roll, open, close, tally,
+    /// status, export.
+    #[command(subcommand)]
+    Election(ElectionCommand),
+    /// Cast ballots against a running service as independent voters would, and measure
+    /// throughput and latency.
+    Simulate(SimulateOptions),
     /// A trustee's side of the key and tally ceremonies, online (--url) or offline (--dir).
     #[command(subcommand)]
     Trustee(TrusteeCommand),
@@ -36,6 +49,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Demo(opts) => demo::run(opts),
+        Command::Serve(opts) => service::run(opts),
+        Command::Election(command) => election::run(command),
+        Command::Simulate(opts) => simulate::run(opts),
         Command::Trustee(command) => trustee::run(command),
         Command::Ceremony(command) => ceremony::run(command),
     };
@@ -99,6 +115,7 @@ mod tests {
                 trustees: 4,
                 threshold: 2,
                 absent: 1,
+                ..DemoOptions::default()
             }
         );
     }

@@ -1,6 +1,9 @@
-//! End to end: the `tabella demo` election, in process. The demo itself fails unless the
-//! decrypted tally equals the tally of the simulated voters' choices, every counted ballot passes
-//! batch verification, every partial decryption proof verifies and an inclusion proof checks out.
+//! End to end: the `tabella demo` election, in process, through the real HTTP service on
+//! 127.0.0.1 (SQLite in a temporary directory). The demo itself fails unless the decrypted tally
+//! equals the tally of the simulated voters' choices, the board refused no honest ballot, every
+//! counted ballot passes batch verification at close, every partial decryption proof verifies,
+//! the exported record matches the signed tree head and sampled receipts' inclusion proofs check
+//! out.
 
 use tabella_tally::demo::{self, ContestSet, DemoOptions};
 
@@ -9,6 +12,7 @@ fn options(voters: u64, seed: u64, contests: ContestSet) -> DemoOptions {
         voters,
         seed: Some(seed),
         contests,
+        no_serve: true,
         ..DemoOptions::default()
     }
 }

@@ -79,8 +79,8 @@ enum Step {
     Bench,
     /// `cargo doc --workspace --no-deps --locked` with warnings denied.
     Doc,
-    /// The end-to-end smoke run in release mode: `tabella demo --voters 50` with a 3-of-5
-    /// trustee key and two trustees absent at the tally.
+    /// The end-to-end run in release mode: `tabella demo --voters 1000 --no-serve` through the
+    /// real HTTP service, with a 3-of-5 trustee key and two trustees absent at the tally.
     Demo,
 }
 
@@ -149,8 +149,9 @@ impl Step {
                     .args(["doc", "--workspace", "--no-deps", "--locked"])
             }
             Step::Demo => cmd.args(demo_args()).args([
+                "--no-serve",
                 "--voters",
-                "50",
+                "1000",
                 "--trustees",
                 "5",
                 "--threshold",

@@ -1,30 +1,36 @@
-//! `tabella demo`: a whole election, in memory, on embedded defaults.
+//! `tabella demo`: a whole election on embedded defaults, through the real HTTP API.
 //!
-//! The run draws every random value from one [`ChaCha20Rng`], so a run with `--seed` is
-//! reproducible; without it a fresh seed is drawn from the operating system and printed, so any
-//! run can be replayed. A 64-bit seed is fine for a demonstration and nothing else: a real
-//! election never derives its secrets from a seed.
+//! The demo starts the election service (`tabella serve`) on 127.0.0.1 with an SQLite database in
+//! a data directory, then plays every part through HTTP as separate clients: the officials create
+//! the election and import a roll, the trustees run the key ceremony (each with its own client),
+//! the simulated voters cast ballots concurrently (some challenge a ballot first, some vote twice),
+//! the officials close the election, the present trustees decrypt the aggregate, and the results
+//! are printed, exported as a record and checked. Unless `--no-serve`, the service then keeps
+//! serving until Ctrl-C so the board can be browsed.
+//!
+//! The voters' choices and encryptions come from `--seed` (printed, so a run can be replayed);
+//! credential codes and every key are drawn from the operating system, as in a real election.
 
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::RngCore;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use rayon::prelude::*;
-use tabella_crypto::ballot::{Ballot, ElectionContext, ElectionId, SpoiledBallot};
-use tabella_crypto::board::merkle::{self, MerkleTree};
-use tabella_crypto::ceremony::{
-    check_shares, combine, deal, finalize, partial_decrypt, CeremonyOutcome, CeremonyParams,
-    DealerMessage, KeyShare, PartialDecryptionMessage, TallyItem, TallyRequest, TrusteeIdentity,
-    MAX_TRUSTEES,
-};
-use tabella_crypto::credential::{CredentialCode, CredentialKey, CredentialSecret};
-use tabella_crypto::elgamal::Ciphertext;
+use secrecy::SecretString;
+use tabella_crypto::board::merkle;
+use tabella_crypto::ceremony::{CeremonyParams, TrusteeIdentity, MAX_TRUSTEES};
 use tabella_crypto::manifest::{ContestStyle, Manifest};
+
+use crate::api::Results;
+use crate::ceremony::{publish, CEREMONY};
+use crate::client::ElectionClient;
+use crate::messages::{HttpStore, MessageStore};
+use crate::service::{self, Limits, ServiceConfig};
+use crate::simulate::{self, SimulationParams};
 
 /// Options of `tabella demo`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -33,7 +39,7 @@ pub struct DemoOptions {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub voters: u64,
 
-    /// Seed of every random choice of the run, for a reproducible run (random when absent).
+    /// Seed of the voters' choices and encryptions, for a reproducible run (random when absent).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
@@ -52,6 +58,23 @@ pub struct DemoOptions {
     /// Number of trustees who take part in the key ceremony but are missing at the tally.
     #[arg(long, value_name = "K", default_value_t = 0)]
     pub absent: u32,
+
+    /// Voters casting at the same time.
+    #[arg(long, value_name = "C", default_value_t = 8)]
+    pub concurrency: usize,
+
+    /// Directory for the service's database, key and the exported record (default: a fresh
+    /// temporary directory, removed at the end).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address the service listens on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: String,
+
+    /// Stop the service once the election is verified instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 impl Default for DemoOptions {
@@ -63,6 +86,10 @@ impl Default for DemoOptions {
             trustees: 5,
             threshold: 3,
             absent: 0,
+            concurrency: 8,
+            data_dir: None,
+            listen: "127.0.0.1:0".to_string(),
+            no_serve: false,
         }
     }
 }
@@ -78,6 +105,31 @@ impl DemoOptions {
     /// The random number generator of a run with this `seed`.
     pub fn rng(seed: u64) -> ChaCha20Rng {
         ChaCha20Rng::seed_from_u64(seed)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.voters == 0 {
+            bail!("the demo needs at least one voter (--voters 1 or more)");
+        }
+        if self.trustees == 0 || self.trustees as usize > MAX_TRUSTEES {
+            bail!("--trustees must be between 1 and {MAX_TRUSTEES}");
+        }
+        if self.threshold == 0 || self.threshold > self.trustees {
+            bail!(
+                "--threshold must be between 1 and the number of trustees ({})",
+                self.trustees
+            );
+        }
+        if self.absent > self.trustees {
+            bail!(
+                "--absent cannot exceed the number of trustees ({})",
+                self.trustees
+            );
+        }
+        if self.concurrency == 0 {
+            bail!("--concurrency must be at least 1");
+        }
+        Ok(())
     }
 }
 
@@ -95,11 +147,11 @@ pub enum ContestSet {
 pub const DEFAULT_MANIFEST: &str = include_str!("manifest.json");
 
 /// Share of voters who challenge (Benaloh) one encryption before casting, in percent.
-const SPOIL_PERCENT: u64 = 2;
+const SPOIL_PERCENT: u8 = 2;
 /// Share of voters who cast twice (only the last ballot counts), in percent.
-const REVOTE_PERCENT: u64 = 3;
-/// Ballots per batch-verification chunk.
-const BATCH: usize = 256;
+const REVOTE_PERCENT: u8 = 3;
+/// Receipts whose inclusion the demo checks against a signed tree head, as voters' trackers do.
+const TRACKED_RECEIPTS: usize = 25;
 
 /// The demo manifest for a contest set.
 pub fn manifest(contests: ContestSet) -> anyhow::Result<Manifest> {
@@ -164,439 +216,335 @@ pub fn random_choices(manifest: &Manifest, rng: &mut impl RngCore) -> Vec<Vec<u6
         .collect()
 }
 
-/// What one simulated voter did.
-struct VoterRun {
-    credential: CredentialKey,
-    /// Ballots cast, in order; the last one counts.
-    cast: Vec<Vec<u8>>,
-    /// Challenged (spoiled) ballots with their openings, already checked by the voter's device.
-    spoiled: Vec<Vec<u8>>,
-    /// The choices of the counted ballot.
-    final_choices: Vec<Vec<u64>>,
-    encrypt_time: Duration,
-    encryptions: u32,
-}
-
-fn progress(len: u64, message: &'static str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>22} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message(message);
-    bar
-}
-
-fn simulate_voter(ctx: &ElectionContext, seed: u64, index: u64) -> anyhow::Result<VoterRun> {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    rng.set_stream(index + 1);
-    let code = CredentialCode::generate(&mut rng);
-    // The voter's device derives the credential from the code on the letter.
-    let secret = CredentialSecret::derive(&code, &ctx.election_id().0);
-    let manifest = ctx.manifest();
-    let mut run = VoterRun {
-        credential: secret.public(),
-        cast: Vec::new(),
-        spoiled: Vec::new(),
-        final_choices: Vec::new(),
-        encrypt_time: Duration::ZERO,
-        encryptions: 0,
-    };
-    let encrypt = |choices: &[Vec<u64>], rng: &mut ChaCha20Rng, run: &mut VoterRun| {
-        let start = Instant::now();
-        let out = ctx.encrypt_ballot(choices, &secret, rng);
-        run.encrypt_time += start.elapsed();
-        run.encryptions += 1;
-        out.with_context(|| format!("voter {index} could not encrypt a ballot"))
-    };
-    if rng.next_u64() % 100 < SPOIL_PERCENT {
-        // Benaloh challenge: encrypt, then ask the device to open it; anyone can check it.
-        let choices = random_choices(manifest, &mut rng);
-        let (ballot, secrets) = encrypt(&choices, &mut rng, &mut run)?;
-        let opening = SpoiledBallot::reveal(secrets);
-        ctx.verify_spoiled(&ballot, &opening, &mut rng)
-            .with_context(|| format!("voter {index}'s challenged ballot did not check out"))?;
-        run.spoiled.push(ballot.to_bytes().to_vec());
-    }
-    if rng.next_u64() % 100 < REVOTE_PERCENT {
-        let choices = random_choices(manifest, &mut rng);
-        let (ballot, _) = encrypt(&choices, &mut rng, &mut run)?;
-        run.cast.push(ballot.to_bytes().to_vec());
-    }
-    let choices = random_choices(manifest, &mut rng);
-    let (ballot, _) = encrypt(&choices, &mut rng, &mut run)?;
-    run.cast.push(ballot.to_bytes().to_vec());
-    run.final_choices = choices;
-    Ok(run)
-}
-
 /// Runs the demo election described by `opts`.
 ///
 /// # Errors
 ///
-/// Any step of the election that fails, and any check of the result that does not pass: the
-/// decrypted tally must equal the tally of the choices the simulated voters made.
+/// Any step of the election that fails, and any check that does not pass: the decrypted tally
+/// must equal the tally of the choices the simulated voters made, and the exported record must
+/// check out.
 pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
-    if opts.voters == 0 {
-        bail!("the demo needs at least one voter (--voters 1 or more)");
-    }
-    if opts.trustees == 0 || opts.trustees as usize > MAX_TRUSTEES {
-        bail!("--trustees must be between 1 and {MAX_TRUSTEES}");
-    }
-    if opts.threshold == 0 || opts.threshold > opts.trustees {
-        bail!(
-            "--threshold must be between 1 and the number of trustees ({})",
-            opts.trustees
-        );
-    }
-    if opts.absent > opts.trustees {
-        bail!(
-            "--absent cannot exceed the number of trustees ({})",
-            opts.trustees
-        );
-    }
+    opts.check()?;
+    let started = Instant::now();
     let seed = opts.resolve_seed();
-    let mut rng = DemoOptions::rng(seed);
-    println!("Tabella demonstration election (seed {seed}; replay with --seed {seed})");
+    println!("Tabella demonstration election (seed {seed}; replay the voters' choices with --seed {seed})");
     println!();
 
-    // 1. Set-up: manifest, election id, and the trustees' key ceremony.
-    let manifest = manifest(opts.contests)?;
-    let mut id = [0u8; 32];
-    rng.fill_bytes(&mut id);
-    let election_id = ElectionId(id);
-    let trustees = Trustees::key_ceremony(election_id, opts.trustees, opts.threshold, &mut rng)?;
-    let ctx = ElectionContext::new(election_id, manifest, trustees.outcome.joint_key)
-        .context("the demo manifest was refused")?;
-    println!("election     {}", election_id);
-    println!(
-        "trustees     {} ({}), threshold {}: key ceremony {}, every share checked, no complaint",
-        opts.trustees,
-        trustees.names(1..=opts.trustees),
-        opts.threshold,
-        trustees.params.id()
-    );
-    println!(
-        "manifest     {} ({} contests, hash {})",
-        ctx.manifest().title,
-        ctx.manifest().contests.len(),
-        hex::encode(ctx.manifest_hash().0)
-    );
-    println!("joint key    {}", hex::encode(ctx.joint_key().to_bytes()));
-    println!(
-        "ballot size  {} bytes, whatever the choices",
-        ctx.ballot_len()
-    );
-    println!();
-
-    // 2. Voting: each voter's device derives its credential, encrypts, proves and signs.
-    let bar = progress(opts.voters, "voters voting");
-    let started = Instant::now();
-    let voters: Vec<VoterRun> = (0..opts.voters)
-        .into_par_iter()
-        .map(|i| {
-            let run = simulate_voter(&ctx, seed, i);
-            bar.inc(1);
-            run
-        })
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
-    let voting_time = started.elapsed();
-
-    // 3. The board: eligibility, append-only Merkle log, last ballot per credential counts.
-    let eligible: HashSet<CredentialKey> = voters.iter().map(|v| v.credential).collect();
-    let mut board = MerkleTree::new();
-    let mut counted: HashMap<CredentialKey, usize> = HashMap::new();
-    let mut entries: Vec<Vec<u8>> = Vec::new();
-    let (mut superseded, mut spoiled) = (0usize, 0usize);
-    for voter in &voters {
-        for bytes in &voter.spoiled {
-            let ballot = Ballot::from_bytes(bytes, &ctx)?;
-            board.push(ballot.tracking_code().0);
-            entries.push(bytes.clone());
-            spoiled += 1;
+    // The service, on embedded defaults: SQLite in a data directory.
+    let temp;
+    let data_dir = match &opts.data_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
+            dir.clone()
         }
-        for bytes in &voter.cast {
-            let ballot = Ballot::from_bytes(bytes, &ctx)?;
-            if !eligible.contains(ballot.credential()) {
-                bail!(
-                    "ballot {} has an ineligible credential",
-                    ballot.tracking_code()
-                );
-            }
-            board.push(ballot.tracking_code().0);
-            entries.push(bytes.clone());
-            if counted
-                .insert(*ballot.credential(), entries.len() - 1)
-                .is_some()
-            {
-                superseded += 1;
-            }
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("tabella-demo-")
+                .tempdir()
+                .context("could not create a temporary data directory")?;
+            temp.path().to_path_buf()
         }
-    }
-    let root = board.root();
-
-    // 4. Close: verify every counted ballot (batches, in parallel) and aggregate homomorphically.
-    let mut counted_indices: Vec<usize> = counted.values().copied().collect();
-    counted_indices.sort_unstable();
-    let bar = progress(counted_indices.len() as u64, "verifying ballots");
-    let started = Instant::now();
-    let contests = ctx.manifest().contests.len();
-    let partials: Vec<Vec<Vec<Ciphertext>>> = counted_indices
-        .par_chunks(BATCH)
-        .map(|chunk| {
-            let mut rng = ChaCha20Rng::from_entropy();
-            let ballots: Vec<Ballot> = chunk
-                .iter()
-                .map(|&i| Ballot::from_bytes(&entries[i], &ctx))
-                .collect::<Result<_, _>>()?;
-            ctx.verify_batch(&ballots, &mut rng)
-                .map_err(|e| anyhow!("ballot verification failed at close: {e}"))?;
-            let sums = (0..contests)
-                .map(|c| {
-                    let n = ctx.manifest().contests[c].selections.len();
-                    (0..n)
-                        .map(|s| {
-                            Ciphertext::sum(ballots.iter().filter_map(|b| b.ciphertexts(c)?.get(s)))
-                        })
-                        .collect()
-                })
-                .collect();
-            bar.inc(chunk.len() as u64);
-            Ok(sums)
-        })
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
-    let verify_time = started.elapsed();
-    let aggregate: Vec<Vec<Ciphertext>> = (0..contests)
-        .map(|c| {
-            let n = ctx.manifest().contests[c].selections.len();
-            (0..n)
-                .map(|s| Ciphertext::sum(partials.iter().map(|p| &p[c][s])))
-                .collect()
-        })
-        .collect();
-
-    // 5. Tally: the present trustees decrypt the aggregates only, each share proved; any
-    //    `threshold` valid shares are combined, then bounded discrete logs give the counts.
-    let started = Instant::now();
-    let voters_counted = counted_indices.len() as u64;
-    let present: Vec<u32> = (1..=opts.trustees - opts.absent).collect();
-    let absent: Vec<u32> = (opts.trustees - opts.absent + 1..=opts.trustees).collect();
-    let request = TallyRequest {
-        ceremony: trustees.params.id(),
-        joint_key: trustees.outcome.joint_key,
-        max_count: ctx
-            .manifest()
-            .contests
-            .iter()
-            .map(|c| voters_counted.saturating_mul(c.style.max_per_selection()))
-            .max()
-            .unwrap_or(0),
-        items: ctx
-            .manifest()
-            .contests
-            .iter()
-            .zip(&aggregate)
-            .flat_map(|(contest, sums)| {
-                contest
-                    .selections
-                    .iter()
-                    .zip(sums)
-                    .map(|(selection, ct)| TallyItem {
-                        label: format!("{}/{}", contest.id, selection.id),
-                        ciphertext: *ct,
-                    })
-            })
-            .collect(),
     };
+    if data_dir.join(service::DATABASE_FILE).exists() {
+        bail!(
+            "{} already holds an election; give the demo an empty --data-dir",
+            data_dir.display()
+        );
+    }
+    let mut token = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut token);
+    let token = hex::encode(token);
+    let service = service::spawn(
+        ServiceConfig {
+            database_url: service::sqlite_url(&data_dir),
+            board_key: service::load_or_create_board_key(&data_dir.join(service::BOARD_KEY_FILE))?,
+            admin_token: Some(SecretString::from(token.clone())),
+            limits: Limits::default(),
+        },
+        &opts.listen,
+    )?;
+    let url = service.url();
     println!(
-        "tally        {} aggregate totals to decrypt; present: {}; absent: {}",
-        request.items.len(),
-        trustees.names(present.iter().copied()),
-        if absent.is_empty() {
-            "none".to_owned()
+        "service      {url} (SQLite database in {})",
+        data_dir.display()
+    );
+
+    // Officials: create the election.
+    let officials = ElectionClient::new(&url, Some(token.clone()))?;
+    let manifest = manifest(opts.contests)?;
+    let (info, _) = officials.create(&manifest)?;
+    let election_id = info.election_id;
+    println!(
+        "election     {election_id}: {} ({} contests, manifest {})",
+        manifest.title,
+        manifest.contests.len(),
+        info.manifest_hash
+    );
+    println!("board key    {}", info.board_key);
+
+    // Trustees: identities and announcements; officials publish the ceremony; then each
+    // trustee deals and checks through its own client, all at once.
+    let identities: Vec<TrusteeIdentity> = (0..opts.trustees)
+        .map(|_| TrusteeIdentity::generate(&mut rand::rngs::OsRng))
+        .collect();
+    let announcements = identities
+        .iter()
+        .enumerate()
+        .map(|(i, id)| id.announce(election_id, &trustee_name(i), &mut rand::rngs::OsRng))
+        .collect::<Result<Vec<_>, _>>()?;
+    let params = CeremonyParams::new(
+        election_id,
+        opts.threshold,
+        announcements,
+        &mut rand::rngs::OsRng,
+    )?;
+    let officials_store = HttpStore::new(&url, Some(token.clone()))?;
+    publish(&officials_store, CEREMONY, &params)?;
+    let key_started = Instant::now();
+    trustees_step(&url, &identities, |store, identity| {
+        crate::trustee::deal_step(store, identity)?;
+        crate::trustee::check_step(store, identity, 600)
+    })?;
+    println!(
+        "trustees     {} ({}), threshold {}: key ceremony {} over HTTP in {:.1?}, every share checked",
+        opts.trustees,
+        (0..identities.len()).map(trustee_name).collect::<Vec<_>>().join(", "),
+        opts.threshold,
+        params.id(),
+        key_started.elapsed()
+    );
+
+    // Officials: the roll (credential codes are issued by the service), then open.
+    let roll: String = std::iter::once("voter_id".to_string())
+        .chain((1..=opts.voters).map(|i| format!("voter-{i:06}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let roll_started = Instant::now();
+    let imported = officials.import_roll(roll.as_bytes())?;
+    println!(
+        "roll         {} voters, {} credential codes issued in {:.1?}; credential list {}",
+        imported.voters,
+        imported.codes.len(),
+        roll_started.elapsed(),
+        imported.credentials_digest
+    );
+    let info = officials.open()?;
+    if let Some(joint) = info.joint_key {
+        println!("joint key    {}", hex::encode(joint.to_bytes()));
+    }
+    println!();
+
+    // Voters: each derives its credential from its code, encrypts, proves, signs and casts.
+    let receipts_path = data_dir.join("receipts.jsonl");
+    let mut receipts = std::io::BufWriter::new(
+        std::fs::File::create(&receipts_path)
+            .with_context(|| format!("could not create {}", receipts_path.display()))?,
+    );
+    let report = simulate::simulate(
+        &url,
+        &imported.codes,
+        &SimulationParams {
+            concurrency: opts.concurrency,
+            seed,
+            spoil_percent: SPOIL_PERCENT,
+            revote_percent: REVOTE_PERCENT,
+            quiet: false,
+        },
+        &mut receipts,
+    )?;
+    std::io::Write::flush(&mut receipts)?;
+    if !report.rejected.is_empty() {
+        bail!(
+            "the board refused ballots of honest voters: {:?}",
+            report.rejected
+        );
+    }
+    report.print();
+    println!();
+
+    // Officials close; the service verifies and aggregates the counted ballots.
+    officials.close()?;
+    let bar = progress(report.voters, "verifying ballots");
+    let close_started = Instant::now();
+    let closed = officials.wait_for_aggregation(|a| {
+        bar.set_length(a.total);
+        bar.set_position(a.done);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "close        {} counted ballots verified and added in {:.1?}; board {} entries ({} superseded, {} spoiled)",
+        closed.board.counted,
+        close_started.elapsed(),
+        closed.board.size,
+        closed.board.superseded,
+        closed.board.spoiled
+    );
+
+    // Tally: the present trustees decrypt the aggregate; any `threshold` of them suffice.
+    let present = (opts.trustees - opts.absent) as usize;
+    trustees_step(&url, &identities[..present], |store, identity| {
+        crate::trustee::decrypt_step(store, identity, 600, false)
+    })?;
+    let results = officials.tally()?;
+    println!(
+        "tally        combined trustees {} by Lagrange interpolation; absent: {}",
+        crate::ceremony::list(&results.combined),
+        if results.absent.is_empty() {
+            "none".to_string()
         } else {
-            trustees.names(absent.iter().copied())
+            crate::ceremony::list(&results.absent)
         }
     );
-    let partials = trustees.partial_decryptions(&request, &present, &mut rng)?;
-    let outcome = combine(
-        &trustees.params,
-        &trustees.outcome,
-        &request,
-        &partials,
-        &mut rng,
-    )
-    .context("the tally ceremony failed")?;
-    let mut totals = outcome.totals.iter().map(|(_, v)| *v);
-    let results: Vec<Vec<u64>> = ctx
-        .manifest()
+    println!();
+    print_results(&results);
+
+    // Check: the decrypted tally equals what the voters chose.
+    let decrypted: Vec<Vec<u64>> = results
         .contests
         .iter()
-        .map(|c| totals.by_ref().take(c.selections.len()).collect())
+        .map(|c| c.selections.iter().map(|s| s.total).collect())
         .collect();
-    println!(
-        "             combined the shares of trustees {} by Lagrange interpolation ({} partial decryptions verified)",
-        crate::ceremony::list(&outcome.combined),
-        present.len() * request.items.len()
-    );
-    let tally_time = started.elapsed();
-
-    // 6. Check: the decrypted tally equals the tally of what the voters chose.
-    let mut expected: Vec<Vec<u64>> = ctx
-        .manifest()
-        .contests
-        .iter()
-        .map(|c| vec![0; c.selections.len()])
-        .collect();
-    for voter in &voters {
-        for (e, choice) in expected.iter_mut().zip(&voter.final_choices) {
-            for (x, v) in e.iter_mut().zip(choice) {
-                *x += v;
-            }
-        }
-    }
-    if results != expected {
-        bail!("the decrypted tally {results:?} differs from the voters' choices {expected:?}");
+    if decrypted != report.expected {
+        bail!(
+            "the decrypted tally {decrypted:?} differs from the voters' choices {:?}",
+            report.expected
+        );
     }
 
-    // An inclusion proof for one counted ballot, as a voter's tracker would check it.
-    let probe = counted_indices[(rng.next_u64() % counted_indices.len() as u64) as usize];
-    let leaf = merkle::leaf_hash(&entries[probe]);
-    let proof = board.inclusion_proof(probe as u64, board.len())?;
-    merkle::verify_inclusion(&leaf, probe as u64, board.len(), &proof, &root)?;
-
-    print_results(&ctx, &results);
-    let encryptions: u32 = voters.iter().map(|v| v.encryptions).sum();
-    let encrypt_total: Duration = voters.iter().map(|v| v.encrypt_time).sum();
-    println!("board        {} entries ({} counted, {} superseded by a re-vote, {} spoiled by a Benaloh challenge)", board.len(), counted.len(), superseded, spoiled);
-    println!("board root   {} (size {})", hex::encode(root), board.len());
-    println!("tracking     ballot {} is on the board: inclusion proof of {} hashes checked against the root", hex::encode(leaf), proof.path.len());
+    // The record, exported and checked; voters' receipts checked against the board.
+    let record_dir = data_dir.join("record");
+    let summary = crate::election::export(&officials, &record_dir)?;
+    let head = officials.head()?;
+    head.verify(&info.board_key)?;
+    let step = (report.receipts.len() / TRACKED_RECEIPTS).max(1);
+    let mut tracked = 0;
+    for receipt in report.receipts.iter().step_by(step) {
+        let proof = officials.inclusion(&receipt.tracking_code, Some(head.head.size))?;
+        let path = proof
+            .path
+            .iter()
+            .map(|h| {
+                hex::decode(h)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .context("the service sent a malformed proof")
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        receipt.verify(&info.board_key)?;
+        merkle::verify_inclusion(
+            &receipt.tracking_code.0,
+            receipt.index,
+            head.head.size,
+            &merkle::InclusionProof {
+                index: receipt.index,
+                tree_size: head.head.size,
+                path,
+            },
+            &head.head.root,
+        )?;
+        tracked += 1;
+    }
+    println!("record       {summary}");
     println!(
-        "timing       voting {:.1?} ({} encryptions, {:.2} ms each incl. proofs; credential derivation extra), verification {:.1?} ({:.3} ms per ballot), tally {:.1?}",
-        voting_time,
-        encryptions,
-        encrypt_total.as_secs_f64() * 1e3 / f64::from(encryptions.max(1)),
-        verify_time,
-        verify_time.as_secs_f64() * 1e3 / voters_counted as f64,
-        tally_time,
+        "tracking     {tracked} receipts checked: signed by the board, and included under the signed root {} (size {})",
+        hex::encode(head.head.root),
+        head.head.size
     );
     println!("check        decrypted tally equals the voters' choices: yes");
-    Ok(())
+    println!("total time   {:.1?}", started.elapsed());
+
+    if opts.no_serve {
+        return service.shutdown();
+    }
+    println!();
+    println!("The service keeps running at {url} (board: {url}/v1/board/entries, results: {url}/v1/election/results). Ctrl-C to stop.");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    service.shutdown()
 }
 
-/// The demo's trustees: each one's identity, and the public messages of the key ceremony.
-struct Trustees {
-    params: CeremonyParams,
-    identities: Vec<TrusteeIdentity>,
-    dealers: Vec<DealerMessage>,
-    outcome: CeremonyOutcome,
-}
-
-impl Trustees {
-    /// Runs the whole key ceremony: announcements, dealing, checking, and the outcome.
-    fn key_ceremony(
-        election_id: ElectionId,
-        n: u32,
-        threshold: u32,
-        rng: &mut ChaCha20Rng,
-    ) -> anyhow::Result<Self> {
-        let identities: Vec<TrusteeIdentity> =
-            (0..n).map(|_| TrusteeIdentity::generate(rng)).collect();
-        let announcements = identities
+/// Runs `step` for every trustee at once, each with its own HTTP client, as separate trustees'
+/// machines would.
+fn trustees_step(
+    url: &str,
+    identities: &[TrusteeIdentity],
+    step: impl Fn(&dyn MessageStore, &TrusteeIdentity) -> anyhow::Result<String> + Sync,
+) -> anyhow::Result<()> {
+    let step = Arc::new(&step);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = identities
             .iter()
-            .zip(TRUSTEE_NAMES.iter().cycle())
             .enumerate()
-            .map(|(i, (id, name))| {
-                let name = if i < TRUSTEE_NAMES.len() {
-                    (*name).to_owned()
-                } else {
-                    format!("{name} {}", i + 1)
-                };
-                id.announce(election_id, &name, rng)
+            .map(|(i, identity)| {
+                let step = Arc::clone(&step);
+                scope.spawn(move || -> anyhow::Result<()> {
+                    let store = HttpStore::new(url, None)?;
+                    step(&store, identity)
+                        .with_context(|| format!("trustee {} ({})", i + 1, trustee_name(i)))?;
+                    Ok(())
+                })
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let params = CeremonyParams::new(election_id, threshold, announcements, rng)?;
-        let dealers = identities
-            .iter()
-            .map(|id| deal(&params, id, rng))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut checks = Vec::with_capacity(identities.len());
-        for id in &identities {
-            let (check, report) = check_shares(&params, id, &dealers, rng)?;
-            if !check.complaints.is_empty() {
-                bail!(
-                    "trustee {} complained: {:?}",
-                    report.trustee,
-                    report.verdicts
-                );
-            }
-            checks.push(check);
-        }
-        let outcome = finalize(&params, &dealers, &checks, rng)?;
-        Ok(Self {
-            params,
-            identities,
-            dealers,
-            outcome,
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a trustee thread panicked"))?
         })
-    }
+    })
+}
 
-    fn names(&self, indices: impl IntoIterator<Item = u32>) -> String {
-        indices
-            .into_iter()
-            .filter_map(|i| self.params.trustee(i).ok())
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+fn trustee_name(i: usize) -> String {
+    match TRUSTEE_NAMES.get(i) {
+        Some(name) => (*name).to_string(),
+        None => format!("{} {}", TRUSTEE_NAMES[i % TRUSTEE_NAMES.len()], i + 1),
     }
+}
 
-    /// Each present trustee recomputes its key share from the public messages and decrypts.
-    fn partial_decryptions(
-        &self,
-        request: &TallyRequest,
-        present: &[u32],
-        rng: &mut ChaCha20Rng,
-    ) -> anyhow::Result<Vec<PartialDecryptionMessage>> {
-        present
-            .iter()
-            .map(|&j| {
-                let identity = &self.identities[j as usize - 1];
-                let share = KeyShare::derive(&self.params, &self.outcome, &self.dealers, identity)?;
-                Ok(partial_decrypt(
-                    &self.params,
-                    &self.outcome,
-                    request,
-                    identity,
-                    &share,
-                    rng,
-                    |_| {},
-                )?)
-            })
-            .collect()
-    }
+fn progress(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>22} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
 }
 
 const TRUSTEE_NAMES: [&str; 7] = [
     "Ada", "Boole", "Church", "Dijkstra", "Euclid", "Fermat", "Gauss",
 ];
 
-fn print_results(ctx: &ElectionContext, results: &[Vec<u64>]) {
+/// Prints the results as a table with bars.
+pub fn print_results(results: &Results) {
     const WIDTH: u64 = 40;
-    for (contest, counts) in ctx.manifest().contests.iter().zip(results) {
+    for contest in &results.contests {
         println!("{}", contest.title);
-        let top = counts.iter().copied().max().unwrap_or(0).max(1);
+        let top = contest
+            .selections
+            .iter()
+            .map(|s| s.total)
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let label_width = contest
             .selections
             .iter()
             .map(|s| s.label.chars().count())
             .max()
             .unwrap_or(0);
-        for (selection, count) in contest.selections.iter().zip(counts) {
-            let bar = "█".repeat((count * WIDTH / top) as usize);
-            println!("  {:<label_width$}  {:>7}  {}", selection.label, count, bar);
+        for selection in &contest.selections {
+            let bar = "█".repeat((selection.total * WIDTH / top) as usize);
+            println!(
+                "  {:<label_width$}  {:>7}  {}",
+                selection.label, selection.total, bar
+            );
         }
         println!();
     }
