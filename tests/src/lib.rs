@@ -8,3 +8,5 @@
 //!
 //! The tests arrive with the issues that build the parts they cover; today they run the in-process
 //! demo election end to end (`tests/demo_election.rs`).
+
+pub mod postgres;
