@@ -94,6 +94,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(Arc::clone(&state))
         .merge(ceremony)
         .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(state, observe))
 }
 
@@ -122,6 +123,14 @@ async fn no_route() -> AppError {
         StatusCode::NOT_FOUND,
         "no_route",
         "there is no such endpoint; the API is described at /v1/openapi.json",
+    )
+}
+
+async fn wrong_method() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take this method; the API is described at /v1/openapi.json",
     )
 }
 
@@ -266,12 +275,12 @@ async fn info(state: &AppState, election: &Election) -> Result<ElectionInfo, App
 }
 
 fn tracking_code(text: &str) -> Result<TrackingCode, AppError> {
-    hex::decode(text)
-        .ok()
-        .and_then(|b| TrackingCode::from_bytes(&b).ok())
-        .ok_or_else(|| {
+    // Lowercase only (API-JSON-2).
+    tabella_crypto::group::text::from_hex::<32>("tracking code", text)
+        .map(TrackingCode)
+        .map_err(|_| {
             AppError::bad_request(format!(
-                "{text:?} is not a tracking code (64 hexadecimal digits)"
+                "{text:?} is not a tracking code (64 lowercase hexadecimal digits)"
             ))
         })
 }
@@ -305,8 +314,8 @@ async fn create_election_inner(
     let CreateElection { manifest } = json(&bytes, "election (a JSON object with a manifest)")?;
     manifest.validate().map_err(|e| {
         AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_manifest",
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
             format!("the manifest is refused: {e}"),
         )
     })?;
@@ -384,6 +393,13 @@ async fn import_roll_inner(
     let digest = roll::roll_digest(&ids);
     let _admin = state.admin.lock().await;
     let election = election(state)?;
+    // Only in setup, even for the same roll again (spec/api.md §2.1).
+    let current = election.board.view.read().await.state;
+    if current != ElectionState::Setup {
+        return Err(AppError::wrong_state(format!(
+            "the roll can only be imported before voting opens (the election is {current})"
+        )));
+    }
     let row = stored_row(state).await?;
     if let Some(existing) = &row.roll_digest {
         if *existing == digest {
@@ -406,12 +422,6 @@ async fn import_roll_inner(
                  once credentials are issued"
             ),
         ));
-    }
-    let current = election.board.view.read().await.state;
-    if current != ElectionState::Setup {
-        return Err(AppError::wrong_state(format!(
-            "the roll can only be imported before voting opens (the election is {current})"
-        )));
     }
     let id = election.id;
     let voters = ids.len() as u64;
@@ -527,7 +537,12 @@ async fn close_election(State(state): State<Shared>, headers: HeaderMap) -> Resp
                         "voting has not opened, so it cannot close",
                     ))
                 }
-                ElectionState::Closed | ElectionState::Tallied => {
+                ElectionState::Tallied => {
+                    return Err(AppError::wrong_state(
+                        "the election is tallied: there is nothing left to close",
+                    ))
+                }
+                ElectionState::Closed => {
                     drop(view);
                     return Ok(Json(info(&state, &election).await?));
                 }
@@ -638,11 +653,9 @@ async fn check_ballot(
     opening: Option<&tabella_crypto::ballot::SpoiledBallot>,
     kind: EntryKind,
 ) -> Result<Result<Submission, Receipt>, AppError> {
-    let election = state
-        .election()
-        .ok_or_else(|| not_open(ElectionState::Setup))?;
+    let election = state.election().ok_or_else(AppError::no_election)?;
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(ballot_b64.trim())
+        .decode(ballot_b64)
         .map_err(|e| {
             AppError::new(
                 StatusCode::BAD_REQUEST,
@@ -655,7 +668,16 @@ async fn check_ballot(
         (ElectionState::Open, Some(open)) => Arc::clone(open),
         _ => return Err(not_open(current)),
     };
-    let ballot = Ballot::from_bytes(&bytes, &open.ctx).map_err(|e| ballot_refusal(&e))?;
+    // Any decoding failure but another election id is a malformed ballot (API-CAST-4), even
+    // when it is in the credential key or a contest (crypto.md §10.1).
+    let ballot = Ballot::from_bytes(&bytes, &open.ctx).map_err(|e| match e {
+        BallotError::WrongElection { .. } => ballot_refusal(&e),
+        _ => AppError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_ballot",
+            format!("the ballot does not decode for this election: {e}"),
+        ),
+    })?;
     let credential = ballot.credential().to_bytes();
     if !open.eligible.contains(&credential) {
         return Err(AppError::new(
@@ -759,6 +781,25 @@ async fn spoil(State(state): State<Shared>, request: Result<Bytes, BytesRejectio
             &bytes,
             "spoiled ballot (a JSON object with a base64 ballot and its opening)",
         )?;
+        // The opening's scalars are 64 lowercase hex digits (API-CAST-2).
+        let hex64 = |s: &String| {
+            s.len() == 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        if !opening
+            .nonces
+            .iter()
+            .chain(&opening.blindings)
+            .flatten()
+            .all(hex64)
+        {
+            return Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "the opening's nonces and blindings must be 64 lowercase hexadecimal digits",
+            ));
+        }
         submit(&state, &ballot, Some(&opening), EntryKind::Spoiled).await
     }
     .await;
@@ -776,6 +817,7 @@ async fn receipt(
     State(state): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Json<Receipt>, AppError> {
+    election(&state)?;
     let code = tracking_code(&code)?;
     Ok(Json(stored_receipt(&state.db, &code).await?))
 }
@@ -831,8 +873,11 @@ fn entry(row: EntryRow, view: &BoardView) -> Result<BoardEntry, AppError> {
 
 async fn entries(
     State(state): State<Shared>,
-    Query(query): Query<PageQuery>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<BoardPage>, AppError> {
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(format!("give ?start=INDEX&limit=COUNT as numbers: {e}"))
+    })?;
     let election = election(&state)?;
     let start = query.start.unwrap_or(0);
     let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
@@ -865,8 +910,10 @@ struct SizeQuery {
 async fn inclusion(
     State(state): State<Shared>,
     Path(code): Path<String>,
-    Query(query): Query<SizeQuery>,
+    query: Result<Query<SizeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<InclusionAnswer>, AppError> {
+    let Query(query) =
+        query.map_err(|e| AppError::bad_request(format!("give ?size=SIZE as a number: {e}")))?;
     let election = election(&state)?;
     let code = tracking_code(&code)?;
     let view = election.board.view.read().await;
