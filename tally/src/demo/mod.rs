@@ -25,7 +25,6 @@ use tabella_crypto::board::merkle;
 use tabella_crypto::ceremony::{CeremonyParams, TrusteeIdentity, MAX_TRUSTEES};
 use tabella_crypto::manifest::{ContestStyle, Manifest};
 
-use crate::api::Results;
 use crate::ceremony::{publish, CEREMONY};
 use crate::client::ElectionClient;
 use crate::messages::{HttpStore, MessageStore};
@@ -397,7 +396,7 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         }
     );
     println!();
-    print_results(&results);
+    crate::election::print_results(&results);
 
     // Check: the decrypted tally equals what the voters chose.
     let decrypted: Vec<Vec<u64>> = results
@@ -520,35 +519,6 @@ fn progress(len: u64, message: &'static str) -> indicatif::ProgressBar {
 const TRUSTEE_NAMES: [&str; 7] = [
     "Ada", "Boole", "Church", "Dijkstra", "Euclid", "Fermat", "Gauss",
 ];
-
-/// Prints the results as a table with bars.
-pub fn print_results(results: &Results) {
-    const WIDTH: u64 = 40;
-    for contest in &results.contests {
-        println!("{}", contest.title);
-        let top = contest
-            .selections
-            .iter()
-            .map(|s| s.total)
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let label_width = contest
-            .selections
-            .iter()
-            .map(|s| s.label.chars().count())
-            .max()
-            .unwrap_or(0);
-        for selection in &contest.selections {
-            let bar = "█".repeat((selection.total * WIDTH / top) as usize);
-            println!(
-                "  {:<label_width$}  {:>7}  {}",
-                selection.label, selection.total, bar
-            );
-        }
-        println!();
-    }
-}
 
 #[cfg(test)]
 mod tests {
