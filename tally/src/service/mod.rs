@@ -6,8 +6,8 @@
 //! and aggregates the counted ballots and asks the trustees to decrypt the aggregate.
 //!
 //! [`app`] builds the router from an [`AppState`], so tests drive the service without a socket
-//! (`app(state).oneshot(request)`); [`spawn_local`] runs it on `127.0.0.1` in a background
-//! thread for tests and the demo; [`serve`] runs it until a signal.
+//! (`app(state).oneshot(request)`); [`spawn`] runs it on `127.0.0.1` in a background
+//! thread for tests and the demo; [`run`] serves it until a signal (`tabella serve`).
 
 mod aggregate;
 mod board;
