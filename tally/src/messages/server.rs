@@ -313,6 +313,16 @@ fn message_name(path: Result<Path<String>, PathRejection>) -> Result<String, Api
     Ok(name)
 }
 
+/// The token of an `Authorization: Bearer <token>` header, if the request has one.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
 /// Checks the bearer token of a request for the admin name `name`, in constant time.
 ///
 /// The comparison leaks the token's length, not its contents.
@@ -323,13 +333,7 @@ fn check_admin_token(state: &AppState, headers: &HeaderMap, name: &str) -> Resul
              so it accepts none"
         )));
     };
-    let presented = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match presented {
+    match bearer_token(headers) {
         None => Err(ApiError::unauthorized(format!(
             "{name} is an officials' document: send the admin token as \
              \"Authorization: Bearer <token>\""

@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +32,7 @@ use crate::api::{
     ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, Results, RollImported, SpoilBallot,
 };
 use crate::ceremony::CEREMONY;
-use crate::messages::server::{routes as ceremony_routes, ServerConfig};
+use crate::messages::server::{bearer_token, routes as ceremony_routes, ServerConfig};
 
 /// The OpenAPI document of this API.
 pub const OPENAPI: &str = include_str!("../../../spec/openapi.json");
@@ -182,13 +182,7 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> 
             "this service has no admin token configured, so it accepts no administrative call",
         ));
     };
-    let presented = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match presented {
+    match bearer_token(headers) {
         None => Err(unauthorized(
             "an administrative call: send the admin token as \"Authorization: Bearer <token>\"",
         )),
