@@ -12,6 +12,7 @@ pub mod group;
 pub mod keystore;
 pub mod manifest;
 pub mod proofs;
+pub mod record;
 mod transcript;
 
 pub use transcript::PROTOCOL_VERSION;

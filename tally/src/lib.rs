@@ -19,3 +19,4 @@ pub mod messages;
 pub mod service;
 pub mod simulate;
 pub mod trustee;
+pub mod verify;

@@ -68,6 +68,17 @@ impl ElectionContext {
         rng: &mut impl CryptoRngCore,
     ) -> Result<(), BallotError> {
         self.verify_ballot(ballot, rng)?;
+        self.check_opening(ballot, opening)
+    }
+
+    /// The second half of [`ElectionContext::verify_spoiled`], for a ballot already verified
+    /// (the record verifier checks spoiled ballots' proofs in its batches): the revealed choices
+    /// obey the manifest and reproduce every ciphertext and commitment.
+    pub(crate) fn check_opening(
+        &self,
+        ballot: &Ballot,
+        opening: &SpoiledBallot,
+    ) -> Result<(), BallotError> {
         self.manifest.check_choices(&opening.choices)?;
         let nonces = scalars(&opening.nonces, "spoiled ballot nonce")?;
         let blindings = scalars(&opening.blindings, "spoiled ballot blinding")?;

@@ -434,6 +434,74 @@ fn shift_to_set_bit(first: &mut u64, second: &mut u64) {
     }
 }
 
+/// The compact state of an append-only Merkle log: the root of each perfect subtree ("peak") that
+/// the leaves so far form, one per set bit of the size (RFC 9162 §2.1.1 read left to right).
+///
+/// It gives the root after every append in O(log n) hashes and O(log n) memory, whatever the
+/// number of leaves: the record verifier rebuilds the board's root at every size with it while
+/// the ballots stream by.
+#[derive(Clone, Debug, Default)]
+pub struct MerkleFrontier {
+    /// `peaks[j]` is the root of the perfect subtree of `2^j` leaves, when bit `j` of `len` is set.
+    peaks: Vec<Option<Hash>>,
+    len: u64,
+}
+
+impl MerkleFrontier {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a leaf hash (see [`leaf_hash`]).
+    pub fn push(&mut self, leaf_hash: Hash) {
+        let mut carry = leaf_hash;
+        let mut level = 0;
+        loop {
+            if self.peaks.len() == level {
+                self.peaks.push(None);
+            }
+            match self.peaks.get_mut(level) {
+                Some(slot @ None) => {
+                    *slot = Some(carry);
+                    break;
+                }
+                Some(slot) => {
+                    if let Some(left) = slot.take() {
+                        carry = node_hash(&left, &carry);
+                    }
+                }
+                None => break,
+            }
+            level += 1;
+        }
+        self.len += 1;
+    }
+
+    /// The number of leaves.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether no leaf was appended.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The root of the log so far ([`EMPTY_ROOT`] when empty): the peaks folded from the smallest,
+    /// rightmost one leftwards.
+    pub fn root(&self) -> Hash {
+        let mut root: Option<Hash> = None;
+        for peak in self.peaks.iter().flatten() {
+            root = Some(match root {
+                None => *peak,
+                Some(right) => node_hash(peak, &right),
+            });
+        }
+        root.unwrap_or(EMPTY_ROOT)
+    }
+}
+
 /// Checks that `leaf_hash` is leaf `index` of the tree of `tree_size` leaves whose root is
 /// `root`, by RFC 9162 §2.1.3.2 (spec `MERKLE-INCL-3`).
 ///

@@ -19,7 +19,7 @@ pub mod receipt;
 
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, ConsistencyProof, Hash,
-    InclusionProof, MerkleError, MerkleTree, EMPTY_ROOT,
+    InclusionProof, MerkleError, MerkleFrontier, MerkleTree, EMPTY_ROOT,
 };
 pub use receipt::{
     BoardError, BoardKey, BoardSignature, BoardSigningKey, EntryKind, Receipt, SignedTreeHead,

@@ -136,7 +136,7 @@ impl BoardSigningKey {
         }
     }
 
-    fn sign(&self, message: &[u8]) -> BoardSignature {
+    pub(crate) fn sign(&self, message: &[u8]) -> BoardSignature {
         BoardSignature(self.0.sign(message))
     }
 }
@@ -177,7 +177,7 @@ impl BoardKey {
     }
 
     /// `verify_strict` of `signature` on `message`.
-    fn verify(&self, message: &[u8], signature: &BoardSignature) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], signature: &BoardSignature) -> bool {
         self.0.verify_strict(message, &signature.0).is_ok()
     }
 }

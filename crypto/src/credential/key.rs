@@ -83,6 +83,15 @@ impl CredentialSecret {
         Self { signing, public }
     }
 
+    /// A key straight from a 32-byte seed, skipping the code and its Argon2id stretching: for
+    /// synthetic records only (tests and benchmarks with many voters), never for real voters.
+    #[cfg(any(test, feature = "synth"))]
+    pub fn insecure_from_seed(seed: &[u8; 32]) -> Self {
+        let signing = SigningKey::from_bytes(seed);
+        let public = CredentialKey(signing.verifying_key());
+        Self { signing, public }
+    }
+
     /// The secret seed, used only as witness bytes that hedge the randomness of the voter's
     /// ballot encryption (spec/crypto.md §9): never leaves the crate.
     pub(crate) fn hedge_bytes(&self) -> &[u8; 32] {
