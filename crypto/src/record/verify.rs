@@ -289,6 +289,8 @@ pub struct RecordVerifier {
     setup: Option<Option<Setup>>,
     // Streaming state.
     line: Vec<u8>,
+    /// Complete lines waiting for [`Self::process_lines`] (`None`: a line over [`MAX_LINE`]).
+    lines: Vec<Option<Vec<u8>>>,
     overlong: bool,
     hasher: Sha256,
     ballot_bytes: u64,
@@ -320,6 +322,7 @@ impl RecordVerifier {
             documents: BTreeMap::new(),
             setup: None,
             line: Vec::new(),
+            lines: Vec::new(),
             overlong: false,
             hasher: Sha256::new(),
             ballot_bytes: 0,
@@ -828,7 +831,7 @@ impl RecordVerifier {
     }
 
     /// Hands over the next bytes of `ballots.jsonl` (any chunking). Complete lines are checked
-    /// as they arrive; ballots in batches of 256.
+    /// in batches of 256 as they arrive.
     pub fn ballots(&mut self, chunk: &[u8]) {
         self.ensure_setup();
         self.hasher.update(chunk);
@@ -838,29 +841,21 @@ impl RecordVerifier {
             let (head, tail) = rest.split_at(pos);
             if self.overlong {
                 self.overlong = false;
-                let index = self.counts.entries;
-                self.fail(
-                    Check::V8,
-                    format!(
-                        "{BALLOTS}, line {}: longer than {MAX_LINE} bytes",
-                        index + 1
-                    ),
-                );
-                self.frontier.push(leaf_hash(b""));
-                self.counts.entries += 1;
-            } else if self.line.is_empty() {
-                self.entry(head);
+                self.lines.push(None);
             } else {
-                self.line.extend_from_slice(head);
-                let line = std::mem::take(&mut self.line);
-                self.entry(&line);
+                let mut line = std::mem::take(&mut self.line);
+                line.extend_from_slice(head);
+                self.lines.push(Some(line));
+            }
+            if self.lines.len() >= BATCH {
+                self.process_lines();
             }
             rest = tail.get(1..).unwrap_or_default();
         }
         if !self.overlong {
             if self.line.len() + rest.len() > MAX_LINE {
                 self.overlong = true;
-                self.line.clear();
+                self.line = Vec::new();
             } else {
                 self.line.extend_from_slice(rest);
             }
@@ -872,88 +867,59 @@ impl RecordVerifier {
         self.counts.entries
     }
 
-    fn entry(&mut self, line: &[u8]) {
-        let index = self.counts.entries;
+    /// Checks the queued lines: what each line needs alone (parsing, decoding, the receipt's
+    /// signatures) on every thread, then in order what depends on the entries before it, then
+    /// the batch of ballot proofs.
+    fn process_lines(&mut self) {
+        let lines = std::mem::take(&mut self.lines);
+        let first = self.counts.entries;
+        let (ctx, key) = match &self.setup {
+            Some(Some(setup)) => (
+                Some(&setup.ctx),
+                Some(&setup.parameters.parameters.board_key),
+            ),
+            _ => (None, None),
+        };
+        let parse = |(k, line): (usize, &Option<Vec<u8>>)| {
+            parse_line(first + k as u64, line.as_deref(), ctx, key)
+        };
+        #[cfg(feature = "parallel")]
+        let parsed: Vec<Parsed> = {
+            use rayon::prelude::*;
+            lines.par_iter().enumerate().map(parse).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parsed: Vec<Parsed> = lines.iter().enumerate().map(parse).collect();
+        drop(lines);
+        for p in parsed {
+            self.entry(p);
+        }
+        self.flush();
+    }
+
+    fn entry(&mut self, parsed: Parsed) {
+        let Parsed {
+            index,
+            leaf,
+            entry,
+            problem,
+            ballot,
+            receipt,
+        } = parsed;
         self.counts.entries += 1;
-        let at = |what: String| format!("{BALLOTS}, entry {index}: {what}");
+        self.frontier.push(leaf);
         if !matches!(self.setup, Some(Some(_))) {
-            self.frontier.push(leaf_hash(line));
             return;
         }
-        let parsed: Result<RecordEntry, String> =
-            serde_json::from_slice(line).map_err(|e| e.to_string());
-        let entry = match parsed {
+        let entry = match entry {
             Ok(entry) => entry,
-            Err(e) => {
-                self.fail(Check::V8, at(format!("not a board entry: {e}")));
-                self.frontier.push(leaf_hash(line));
+            Err(reason) => {
+                self.fail(Check::V8, reason);
                 return;
             }
         };
-        let bytes = text::from_base64("ballot", &entry.ballot);
-        let leaf = match &bytes {
-            Ok(b) => leaf_hash(b),
-            Err(_) => entry.tracking_code.0,
-        };
-        self.frontier.push(leaf);
-        let mut problems = Vec::new();
-        if entry.index != index {
-            problems.push(at(format!("it says it is entry {}", entry.index)));
-        }
-        let ballot = match bytes {
-            Err(e) => {
-                problems.push(at(format!("the ballot is not base64: {e}")));
-                None
-            }
-            Ok(bytes) => {
-                if leaf != entry.tracking_code.0 {
-                    problems.push(at(format!(
-                        "the tracking code {} is not the ballot's hash {}",
-                        entry.tracking_code,
-                        hex::encode(leaf)
-                    )));
-                }
-                match self.with_ctx(|ctx| Ballot::from_bytes(&bytes, ctx)) {
-                    Some(Ok(ballot)) => Some(ballot),
-                    Some(Err(e)) => {
-                        problems.push(at(format!("the ballot does not decode: {e}")));
-                        None
-                    }
-                    None => None,
-                }
-            }
-        };
-        if let Some(ballot) = &ballot {
-            if ballot.credential() != &entry.credential {
-                problems.push(at(format!(
-                    "it names credential {}, but the ballot is signed by {}",
-                    entry.credential,
-                    ballot.credential()
-                )));
-            }
-        }
-        let shape_ok = matches!(
-            (entry.kind, entry.status, &entry.opening),
-            (EntryKind::Spoiled, EntryStatus::Spoiled, Some(_))
-                | (
-                    EntryKind::Cast,
-                    EntryStatus::Counted | EntryStatus::Superseded,
-                    None
-                )
-        );
-        if !shape_ok {
-            problems.push(at(format!(
-                "a {} entry marked {} {} an opening",
-                entry.kind.as_str(),
-                entry.status.as_str(),
-                if entry.opening.is_some() {
-                    "with"
-                } else {
-                    "without"
-                }
-            )));
-        }
-        match problems.into_iter().next() {
+        let at = |what: String| format!("{BALLOTS}, entry {index}: {what}");
+        match problem {
             None => self.pass(Check::V8),
             Some(first) => self.fail(Check::V8, first),
         }
@@ -981,7 +947,7 @@ impl RecordVerifier {
         }
 
         // V12: the receipt.
-        self.check_receipt(index, &entry, leaf);
+        self.check_receipt(index, &entry, leaf, receipt);
 
         // V13: the counting rule (incrementally; completed in `finish`).
         self.count(index, &entry, voter);
@@ -1005,16 +971,6 @@ impl RecordVerifier {
                 ballot,
                 opening: entry.opening,
             });
-            if self.pending.len() >= BATCH {
-                self.flush();
-            }
-        }
-    }
-
-    fn with_ctx<T>(&self, f: impl FnOnce(&ElectionContext) -> T) -> Option<T> {
-        match &self.setup {
-            Some(Some(setup)) => Some(f(&setup.ctx)),
-            _ => None,
         }
     }
 
@@ -1025,11 +981,16 @@ impl RecordVerifier {
         }
     }
 
-    fn check_receipt(&mut self, index: u64, entry: &RecordEntry, leaf: [u8; 32]) {
+    fn check_receipt(
+        &mut self,
+        index: u64,
+        entry: &RecordEntry,
+        leaf: [u8; 32],
+        signatures: Result<(), String>,
+    ) {
         let Some(Some(setup)) = &self.setup else {
             return;
         };
-        let key = setup.parameters.parameters.board_key;
         let election = setup.parameters.parameters.election_id;
         let at = |what: String| format!("{BALLOTS}, entry {index}: the receipt {what}");
         let r = &entry.receipt;
@@ -1061,7 +1022,7 @@ impl RecordVerifier {
                 "is dated {} ms, before the previous receipt ({} ms)",
                 head.timestamp, self.last_timestamp
             )))
-        } else if let Err(e) = r.verify(&key) {
+        } else if let Err(e) = signatures {
             Some(at(format!("does not verify: {e}")))
         } else {
             None
@@ -1216,6 +1177,7 @@ impl RecordVerifier {
     /// Runs the remaining checks and reports.
     pub fn finish(mut self) -> Report {
         self.ensure_setup();
+        self.process_lines();
         if !self.line.is_empty() || self.overlong {
             let index = self.counts.entries;
             self.fail(
@@ -1228,7 +1190,6 @@ impl RecordVerifier {
             self.frontier.push(leaf_hash(&line));
             self.counts.entries += 1;
         }
-        self.flush();
         self.finish_files();
         if let Some(Some(setup)) = self.setup.take() {
             self.finish_counting(&setup);
@@ -1499,9 +1460,7 @@ impl RecordVerifier {
         head: Option<&SignedTreeHead>,
         tally: Option<&Option<TallyOutcome>>,
     ) -> Option<Results> {
-        let Some(results) = self.require::<Results>(Check::V18, RESULTS) else {
-            return None;
-        };
+        let results = self.require::<Results>(Check::V18, RESULTS)?;
         let (Some(head), Some(tally)) = (head, tally) else {
             self.skip(
                 Check::V18,
@@ -1756,6 +1715,122 @@ impl RecordVerifier {
             counts: self.counts,
             results: if passed { results } else { None },
         }
+    }
+}
+
+/// What can be learned from one line of `ballots.jsonl` alone.
+struct Parsed {
+    index: u64,
+    /// The Merkle leaf the line stands for: the ballot's hash, else the claimed tracking code,
+    /// else the hash of the line.
+    leaf: [u8; 32],
+    /// The entry, or why the line is not one (a V8 failure).
+    entry: Result<RecordEntry, String>,
+    /// The first V8 problem of a parsed entry.
+    problem: Option<String>,
+    /// The decoded ballot.
+    ballot: Option<Ballot>,
+    /// The receipt's two signatures (V12).
+    receipt: Result<(), String>,
+}
+
+fn parse_line(
+    index: u64,
+    line: Option<&[u8]>,
+    ctx: Option<&ElectionContext>,
+    key: Option<&BoardKey>,
+) -> Parsed {
+    let at = |what: String| format!("{BALLOTS}, entry {index}: {what}");
+    let unusable = |leaf: [u8; 32], reason: String| Parsed {
+        index,
+        leaf,
+        entry: Err(reason),
+        problem: None,
+        ballot: None,
+        receipt: Ok(()),
+    };
+    let Some(line) = line else {
+        return unusable(
+            leaf_hash(b""),
+            at(format!("the line is longer than {MAX_LINE} bytes")),
+        );
+    };
+    let (Some(ctx), Some(key)) = (ctx, key) else {
+        return unusable(leaf_hash(line), String::new());
+    };
+    let entry: RecordEntry = match serde_json::from_slice(line) {
+        Ok(entry) => entry,
+        Err(e) => return unusable(leaf_hash(line), at(format!("not a board entry: {e}"))),
+    };
+    let bytes = text::from_base64("ballot", &entry.ballot);
+    let leaf = match &bytes {
+        Ok(b) => leaf_hash(b),
+        Err(_) => entry.tracking_code.0,
+    };
+    let mut problems = Vec::new();
+    if entry.index != index {
+        problems.push(at(format!("it says it is entry {}", entry.index)));
+    }
+    let ballot = match bytes {
+        Err(e) => {
+            problems.push(at(format!("the ballot is not base64: {e}")));
+            None
+        }
+        Ok(bytes) => {
+            if leaf != entry.tracking_code.0 {
+                problems.push(at(format!(
+                    "the tracking code {} is not the ballot's hash {}",
+                    entry.tracking_code,
+                    hex::encode(leaf)
+                )));
+            }
+            match Ballot::from_bytes(&bytes, ctx) {
+                Ok(ballot) => Some(ballot),
+                Err(e) => {
+                    problems.push(at(format!("the ballot does not decode: {e}")));
+                    None
+                }
+            }
+        }
+    };
+    if let Some(ballot) = &ballot {
+        if ballot.credential() != &entry.credential {
+            problems.push(at(format!(
+                "it names credential {}, but the ballot is signed by {}",
+                entry.credential,
+                ballot.credential()
+            )));
+        }
+    }
+    let shape_ok = matches!(
+        (entry.kind, entry.status, &entry.opening),
+        (EntryKind::Spoiled, EntryStatus::Spoiled, Some(_))
+            | (
+                EntryKind::Cast,
+                EntryStatus::Counted | EntryStatus::Superseded,
+                None
+            )
+    );
+    if !shape_ok {
+        problems.push(at(format!(
+            "a {} entry marked {} {} an opening",
+            entry.kind.as_str(),
+            entry.status.as_str(),
+            if entry.opening.is_some() {
+                "with"
+            } else {
+                "without"
+            }
+        )));
+    }
+    let receipt = entry.receipt.verify(key).map_err(|e| e.to_string());
+    Parsed {
+        index,
+        leaf,
+        entry: Ok(entry),
+        problem: problems.into_iter().next(),
+        ballot,
+        receipt,
     }
 }
 
