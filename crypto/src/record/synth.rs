@@ -289,17 +289,13 @@ pub fn synthesize<S: RecordSink>(
     let mut keys: Vec<[u8; 32]> = credentials.iter().map(|c| c.public().to_bytes()).collect();
     keys.sort_unstable();
     keys.dedup();
+    let mut sorted: Vec<_> = credentials.iter().map(CredentialSecret::public).collect();
+    sorted.sort_unstable_by_key(|k| k.to_bytes());
+    sorted.dedup();
     let list = CredentialList {
-        credentials: credentials
-            .iter()
-            .map(CredentialSecret::public)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+        credentials: sorted,
         digest: credentials_digest(&keys),
     };
-    let mut list = list;
-    list.credentials.sort_by_key(|k| k.to_bytes());
     let parameters = ElectionParameters {
         protocol: crate::PROTOCOL_VERSION,
         election_id: election,
@@ -319,7 +315,8 @@ pub fn synthesize<S: RecordSink>(
     digests.write(sink, ELECTION, &json(&parameters))?;
     digests.write(sink, CREDENTIALS, &json(&list))?;
 
-    // The board.
+    // The board (the file exists even when no ballot is cast).
+    sink.append_ballots(b"").map_err(SynthError::Sink)?;
     let plan = plan(options);
     let shape: Vec<usize> = options
         .manifest

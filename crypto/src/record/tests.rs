@@ -59,6 +59,7 @@ pub(crate) fn verify(files: &Files) -> Report {
         }
     }
     if let Some(ballots) = files.get(BALLOTS) {
+        v.ballots(&[]);
         for chunk in ballots.chunks(777) {
             v.ballots(chunk);
         }
@@ -134,6 +135,10 @@ fn find(files: &Files, kind: crate::board::EntryKind, status: EntryStatus) -> us
         .iter()
         .position(|e| e.kind == kind && e.status == status)
         .unwrap()
+}
+
+fn last_time(all: &[RecordEntry]) -> u64 {
+    all.last().map_or(0, |e| e.receipt.tree_head.head.timestamp)
 }
 
 fn resign_parameters(files: &mut Files, secrets: &Synthesized) {
@@ -518,6 +523,50 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
                 reindex(f);
             },
             "has two counted ballots",
+        ),
+        (
+            Check::V13,
+            "a voter's earlier ballot replayed after the later one",
+            |f, s| {
+                let mut all = entries(f);
+                let old = find(f, Cast, EntryStatus::Superseded);
+                let newer = all
+                    .iter()
+                    .rposition(|e| e.credential == all[old].credential)
+                    .unwrap();
+                all[newer].status = EntryStatus::Superseded;
+                let mut replay = all[old].clone();
+                replay.index = all.len() as u64;
+                replay.status = EntryStatus::Counted;
+                replay.receipt.tree_head.head.timestamp = last_time(&all) + 10;
+                all.push(replay);
+                set_entries(f, &all);
+                reseal(f, &s.board);
+            },
+            "is on the board again",
+        ),
+        (
+            Check::V13,
+            "a spoiled ballot cast afterwards",
+            |f, s| {
+                let mut all = entries(f);
+                let spoiled = find(f, Spoiled, EntryStatus::Spoiled);
+                let last = all
+                    .iter()
+                    .rposition(|e| e.credential == all[spoiled].credential)
+                    .unwrap();
+                all[last].status = EntryStatus::Superseded;
+                let mut cast = all[spoiled].clone();
+                cast.index = all.len() as u64;
+                cast.kind = Cast;
+                cast.status = EntryStatus::Counted;
+                cast.opening = None;
+                cast.receipt.tree_head.head.timestamp = last_time(&all) + 10;
+                all.push(cast);
+                set_entries(f, &all);
+                reseal(f, &s.board);
+            },
+            "is on the board again",
         ),
         (
             Check::V14,
@@ -1072,4 +1121,81 @@ fn record_vector_is_reproduced_byte_for_byte() {
              regenerate_record_vector if the format changed on purpose"
         );
     }
+}
+
+#[test]
+fn checks_that_cannot_run_are_skipped_not_passed() {
+    // A broken credential list: eligibility and the counting rule cannot be judged.
+    let (mut files, _) = record();
+    edit::<CredentialList>(&mut files, CREDENTIALS, |l| l.digest = [0; 32]);
+    reindex(&mut files);
+    let report = verify(&files);
+    let outcome = |c: Check| report.checks[c as usize].outcome;
+    assert_eq!(outcome(Check::V4), Outcome::Failed);
+    assert_eq!(outcome(Check::V9), Outcome::Skipped);
+    assert_eq!(outcome(Check::V13), Outcome::Skipped);
+    // No counted ballot, yet a tally request: V15 fails, V16 and V17 cannot run.
+    let mut files = Files::new();
+    synthesize(
+        &SynthOptions {
+            voters: 0,
+            ..options()
+        },
+        &mut files,
+        |_| {},
+    )
+    .unwrap();
+    let (full, _) = record();
+    files.insert(TALLY_REQUEST.into(), full[TALLY_REQUEST].clone());
+    reindex(&mut files);
+    let report = verify(&files);
+    let outcome = |c: Check| report.checks[c as usize].outcome;
+    assert_eq!(outcome(Check::V15), Outcome::Failed);
+    assert_eq!(outcome(Check::V16), Outcome::Skipped);
+    assert_eq!(outcome(Check::V17), Outcome::Skipped);
+}
+
+#[test]
+fn paths_outside_the_record_are_never_asked_for() {
+    let (mut files, _) = record();
+    edit::<RecordIndex>(&mut files, INDEX, |i| {
+        i.files
+            .insert(0, RecordFile::describe("/etc/hostname", b"x"));
+        i.files
+            .insert(0, RecordFile::describe("../secret.json", b"x"));
+    });
+    let v = RecordVerifier::new(
+        &files[INDEX],
+        VerifyOptions::default(),
+        &mut ChaCha20Rng::seed_from_u64(1),
+    );
+    assert!(v
+        .documents()
+        .iter()
+        .all(|p| !p.contains("..") && !p.starts_with('/')));
+    assert_eq!(
+        v.listed_size(CREDENTIALS),
+        Some(files[CREDENTIALS].len() as u64)
+    );
+    let report = verify(&files);
+    let (check, detail) = first_failure(&report).unwrap();
+    assert_eq!(check, Check::V1);
+    assert!(
+        detail.contains("not a file of an election record"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_overlong_line_is_refused_without_being_kept() {
+    let (mut files, _) = record();
+    let mut ballots = vec![b'x'; (1 << 20) + 1];
+    ballots.push(b'\n');
+    ballots.extend_from_slice(&files[BALLOTS]);
+    files.insert(BALLOTS.into(), ballots);
+    reindex(&mut files);
+    let report = verify(&files);
+    let (check, detail) = first_failure(&report).unwrap();
+    assert_eq!(check, Check::V8);
+    assert!(detail.contains("longer than"), "{detail}");
 }

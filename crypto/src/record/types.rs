@@ -75,7 +75,7 @@ impl RecordFile {
 }
 
 impl RecordIndex {
-    /// The record digest (spec/record.md §3):
+    /// The record digest (spec/record.md §5):
     ///
     /// ```text
     /// SHA-256( len(RECORD_DOMAIN) ‖ RECORD_DOMAIN ‖ len(format) ‖ format ‖ election id

@@ -1,6 +1,6 @@
 //! The streaming record verifier: the numbered checks of spec/verification.md.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRngCore, SeedableRng};
@@ -30,9 +30,13 @@ use crate::PROTOCOL_VERSION;
 /// threads with the `parallel` feature).
 const BATCH: usize = 256;
 
-/// The longest line of `ballots.jsonl` the verifier buffers (a ballot is at most a few hundred
-/// KiB; anything longer is not a board entry).
-const MAX_LINE: usize = 8 << 20;
+/// The longest line of `ballots.jsonl` the verifier accepts: the service takes ballots of up to
+/// 256 KiB, a third more in base64, plus the receipt and an opening; anything longer is not a
+/// board entry.
+const MAX_LINE: usize = 1 << 20;
+
+/// Queued line bytes that trigger a batch before [`BATCH`] lines are queued.
+const MAX_QUEUED: usize = 32 << 20;
 
 /// One numbered check of spec/verification.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -243,11 +247,10 @@ struct Tally {
     note: Option<String>,
 }
 
-/// Per credential: its last cast entry, that entry's tracking code, and the entry marked counted.
+/// Per credential: its last cast entry and the entry marked counted.
 #[derive(Clone, Copy)]
 struct Voter {
     last_cast: u64,
-    last_code: [u8; 32],
     counted: u64,
 }
 
@@ -291,6 +294,10 @@ pub struct RecordVerifier {
     line: Vec<u8>,
     /// Complete lines waiting for [`Self::process_lines`] (`None`: a line over [`MAX_LINE`]).
     lines: Vec<Option<Vec<u8>>>,
+    /// Bytes in `lines`.
+    queued: usize,
+    /// Whether any bytes of `ballots.jsonl` were handed over (or its absence reported).
+    ballots_seen: bool,
     overlong: bool,
     hasher: Sha256,
     ballot_bytes: u64,
@@ -298,7 +305,9 @@ pub struct RecordVerifier {
     last_timestamp: u64,
     pending: Vec<Pending>,
     sums: Vec<Vec<Ciphertext>>,
-    spoiled_codes: HashSet<[u8; 32]>,
+    /// Every tracking code so far and its entry (32 bytes and an index per entry: the one part
+    /// of the state that grows with the board).
+    seen_codes: HashMap<[u8; 32], u64>,
     counts: Counts,
     anchors: Option<Anchors>,
     next_checkpoint: usize,
@@ -323,6 +332,8 @@ impl RecordVerifier {
             setup: None,
             line: Vec::new(),
             lines: Vec::new(),
+            queued: 0,
+            ballots_seen: false,
             overlong: false,
             hasher: Sha256::new(),
             ballot_bytes: 0,
@@ -330,7 +341,7 @@ impl RecordVerifier {
             last_timestamp: 0,
             pending: Vec::new(),
             sums: Vec::new(),
-            spoiled_codes: HashSet::new(),
+            seen_codes: HashMap::new(),
             counts: Counts::default(),
             anchors: None,
             next_checkpoint: 0,
@@ -429,9 +440,15 @@ impl RecordVerifier {
     pub fn documents(&self) -> Vec<String> {
         self.listed
             .keys()
-            .filter(|p| p.as_str() != BALLOTS)
+            .filter(|p| p.as_str() != BALLOTS && known_path(p))
             .cloned()
             .collect()
+    }
+
+    /// The size `record.json` gives a file: callers read no more than this (and one byte, to
+    /// notice a longer file).
+    pub fn listed_size(&self, path: &str) -> Option<u64> {
+        self.listed.get(path).map(|(size, _)| *size)
     }
 
     /// The size `record.json` gives `ballots.jsonl`, for progress bars.
@@ -452,6 +469,8 @@ impl RecordVerifier {
     pub fn document(&mut self, path: &str, bytes: &[u8]) {
         match self.listed.get(path).copied() {
             None => self.unlisted_file(path),
+            // Listed, but no record file: V1 already failed on the index.
+            Some(_) if !known_path(path) || path == BALLOTS => {}
             Some((size, sha256)) => {
                 self.supplied.insert(path.to_string());
                 if bytes.len() as u64 != size || <[u8; 32]>::from(Sha256::digest(bytes)) != sha256 {
@@ -598,7 +617,6 @@ impl RecordVerifier {
         let voters = vec![
             Voter {
                 last_cast: NONE,
-                last_code: [0; 32],
                 counted: NONE,
             };
             credentials.len()
@@ -607,6 +625,10 @@ impl RecordVerifier {
 
         // V5–V7: the key ceremony.
         let ceremony = self.check_ceremony(&parameters);
+        // What only the setup reads need not stay in memory while the ballots stream by (the
+        // credential list is the largest document).
+        self.documents
+            .retain(|path, _| path.as_str() != CREDENTIALS && !is_key_ceremony_message(path));
         Some(Setup {
             parameters,
             ctx,
@@ -831,23 +853,27 @@ impl RecordVerifier {
     }
 
     /// Hands over the next bytes of `ballots.jsonl` (any chunking). Complete lines are checked
-    /// in batches of 256 as they arrive.
+    /// in batches of 256 as they arrive. Call it at least once, with an empty chunk for an
+    /// empty file: a listed `ballots.jsonl` never handed over is missing (V1).
     pub fn ballots(&mut self, chunk: &[u8]) {
         self.ensure_setup();
+        self.ballots_seen = true;
         self.hasher.update(chunk);
         self.ballot_bytes += chunk.len() as u64;
         let mut rest = chunk;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
             let (head, tail) = rest.split_at(pos);
-            if self.overlong {
+            if self.overlong || self.line.len() + head.len() > MAX_LINE {
                 self.overlong = false;
+                self.line = Vec::new();
                 self.lines.push(None);
             } else {
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(head);
+                self.queued += line.len();
                 self.lines.push(Some(line));
             }
-            if self.lines.len() >= BATCH {
+            if self.lines.len() >= BATCH || self.queued >= MAX_QUEUED {
                 self.process_lines();
             }
             rest = tail.get(1..).unwrap_or_default();
@@ -872,6 +898,7 @@ impl RecordVerifier {
     /// the batch of ballot proofs.
     fn process_lines(&mut self) {
         let lines = std::mem::take(&mut self.lines);
+        self.queued = 0;
         let first = self.counts.entries;
         let (ctx, key) = match &self.setup {
             Some(Some(setup)) => (
@@ -908,6 +935,7 @@ impl RecordVerifier {
         } = parsed;
         self.counts.entries += 1;
         self.frontier.push(leaf);
+        self.check_checkpoints(index + 1);
         if !matches!(self.setup, Some(Some(_))) {
             return;
         }
@@ -915,6 +943,7 @@ impl RecordVerifier {
             Ok(entry) => entry,
             Err(reason) => {
                 self.fail(Check::V8, reason);
+                self.check_fallback(index, None);
                 return;
             }
         };
@@ -952,8 +981,8 @@ impl RecordVerifier {
         // V13: the counting rule (incrementally; completed in `finish`).
         self.count(index, &entry, voter);
 
-        // V19: anchors that point here.
-        self.check_anchors_at(index, &entry);
+        // V19: a fallback ballot said to be here.
+        self.check_fallback(index, Some(&entry));
 
         // V10, V11 (batched); the aggregate.
         if let Some(ballot) = ballot {
@@ -1037,62 +1066,45 @@ impl RecordVerifier {
     fn count(&mut self, index: u64, entry: &RecordEntry, voter: Option<usize>) {
         let code = entry.tracking_code.0;
         let at = |what: String| format!("{BALLOTS}, entry {index}: {what}");
-        let mut problem = None;
-        match entry.kind {
-            EntryKind::Spoiled => {
-                if !self.spoiled_codes.insert(code) {
-                    problem = Some(at("the same spoiled ballot is on the board twice".into()));
-                }
-            }
-            EntryKind::Cast => {
-                if self.spoiled_codes.contains(&code) {
-                    problem = Some(at(
-                        "a spoiled ballot (its choices are published) was cast afterwards".into(),
-                    ));
-                }
-            }
+        let mut problems = Vec::new();
+        // No ballot twice, whatever its kind: the board is idempotent, so a tracking code seen
+        // again is a replay (a voter's earlier ballot brought back), or a spoiled ballot, whose
+        // choices are public, cast (or a cast one spoiled).
+        if let Some(first) = self.seen_codes.insert(code, index) {
+            problems.push(at(format!(
+                "the ballot of entry {first} is on the board again (a board takes each ballot once)"
+            )));
         }
-        if let (Some(v), Some(Some(setup))) = (voter, self.setup.as_mut()) {
-            if let Some(state) = setup.voters.get_mut(v) {
-                match entry.kind {
-                    EntryKind::Spoiled => {
-                        if state.last_cast != NONE && state.last_code == code {
-                            problem = Some(at(format!(
-                                "the ballot cast as entry {} was spoiled afterwards",
-                                state.last_cast
+        let v4_failed = self.failed(Check::V4);
+        match (voter, self.setup.as_mut()) {
+            (Some(v), Some(Some(setup))) => {
+                if let (EntryKind::Cast, Some(state)) = (entry.kind, setup.voters.get_mut(v)) {
+                    state.last_cast = index;
+                    if entry.status == EntryStatus::Counted {
+                        if state.counted != NONE {
+                            problems.push(at(format!(
+                                "credential {} has two counted ballots (entries {} and {index})",
+                                entry.credential, state.counted
                             )));
                         }
-                    }
-                    EntryKind::Cast => {
-                        if state.last_cast != NONE && state.last_code == code {
-                            problem = Some(at(format!(
-                                "the same ballot is on the board twice (entries {} and {index})",
-                                state.last_cast
-                            )));
-                        }
-                        state.last_cast = index;
-                        state.last_code = code;
-                        if entry.status == EntryStatus::Counted {
-                            if state.counted != NONE {
-                                problem = Some(at(format!(
-                                    "credential {} has two counted ballots (entries {} and {index})",
-                                    entry.credential, state.counted
-                                )));
-                            }
-                            state.counted = index;
-                        }
+                        state.counted = index;
                     }
                 }
             }
+            _ if v4_failed => {
+                self.skip(Check::V13, "the credential list is not valid (V4)");
+            }
+            // An ineligible credential fails V9; it has no counting state.
+            _ => {}
         }
-        match problem {
+        match problems.into_iter().next() {
             Some(p) => self.fail(Check::V13, p),
             None => self.pass(Check::V13),
         }
     }
 
-    fn check_anchors_at(&mut self, index: u64, entry: &RecordEntry) {
-        let size = index + 1;
+    /// V19: the anchored checkpoints of the board at `size` entries.
+    fn check_checkpoints(&mut self, size: u64) {
         let root = self.frontier.root();
         let mut problems = Vec::new();
         if let Some(anchors) = &self.anchors {
@@ -1111,16 +1123,25 @@ impl RecordVerifier {
                 self.next_checkpoint += 1;
             }
         }
-        if let Some(code) = self.fallback.remove(&index) {
-            if code != entry.tracking_code.0 || entry.kind != EntryKind::Cast {
-                problems.push(format!(
-                    "the fallback ballot {} cast on chain is not the cast entry {index} of the board",
-                    hex::encode(code)
-                ));
-            }
-        }
         for p in problems {
             self.fail(Check::V19, p);
+        }
+    }
+
+    /// V19: a fallback ballot the anchors place at entry `index`.
+    fn check_fallback(&mut self, index: u64, entry: Option<&RecordEntry>) {
+        if let Some(code) = self.fallback.remove(&index) {
+            let holds =
+                entry.is_some_and(|e| e.tracking_code.0 == code && e.kind == EntryKind::Cast);
+            if !holds {
+                self.fail(
+                    Check::V19,
+                    format!(
+                        "the fallback ballot {} cast on chain is not the cast entry {index} of the board",
+                        hex::encode(code)
+                    ),
+                );
+            }
         }
     }
 
@@ -1216,6 +1237,13 @@ impl RecordVerifier {
             );
         }
         if let Some((size, sha256)) = self.listed.get(BALLOTS).copied() {
+            if !self.ballots_seen {
+                self.fail(
+                    Check::V1,
+                    format!("{BALLOTS} is listed in {INDEX} but missing from the record"),
+                );
+                return;
+            }
             let digest: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
             if size != self.ballot_bytes || digest != sha256 {
                 let reason = format!(
@@ -1322,6 +1350,14 @@ impl RecordVerifier {
                         extra.join(", ")
                     ),
                 );
+                self.skip(
+                    Check::V16,
+                    "the record's tally documents are not its ballots' (V15)",
+                );
+                self.skip(
+                    Check::V17,
+                    "the record's tally documents are not its ballots' (V15)",
+                );
                 return None;
             }
             self.pass(Check::V15);
@@ -1358,6 +1394,9 @@ impl RecordVerifier {
             })
             .collect();
         let mut problems = Vec::new();
+        if let Err(e) = request.validate(outcome) {
+            problems.push(format!("the tally request is not valid: {e}"));
+        }
         if request.ceremony != outcome.ceremony {
             problems.push(format!(
                 "the tally request is for key ceremony {}, not {}",
@@ -1855,6 +1894,11 @@ fn trustee_of(path: &str) -> Option<u32> {
         return None;
     }
     n.parse().ok()
+}
+
+/// Whether `path` is a dealer or check message of the key ceremony.
+fn is_key_ceremony_message(path: &str) -> bool {
+    path.starts_with("ceremony/dealer-") || path.starts_with("ceremony/check-")
 }
 
 /// Whether `path` is one of the files a record may hold.
