@@ -11,6 +11,13 @@ use tabella_crypto::board::receipt::{BoardKey, EntryKind};
 use tabella_crypto::elgamal::PublicKey;
 use tabella_crypto::manifest::Manifest;
 
+/// The documents the service shares with the election record (spec/record.md): the credential
+/// list, the results, and an entry's status.
+pub use tabella_crypto::record::{
+    ContestResult, CredentialList, EntryStatus, RecordEntry, Results, SelectionResult,
+    SignedElectionParameters,
+};
+
 /// The life of an election on the service. It only moves forward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -117,16 +124,6 @@ pub struct ElectionInfo {
     pub aggregation: Option<Aggregation>,
 }
 
-/// `GET /v1/election/credentials`: the public list of eligible credential keys.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialList {
-    /// The credential keys (hex), sorted by their bytes.
-    pub credentials: Vec<String>,
-    /// SHA-256 over the concatenated 32-byte keys in this order (hex).
-    pub digest: String,
-}
-
 /// One voter's credential code, as issued at roll import.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,18 +167,6 @@ pub struct SpoilBallot {
     pub ballot: String,
     /// The revealed choices and randomness.
     pub opening: SpoiledBallot,
-}
-
-/// Whether a board entry counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EntryStatus {
-    /// The last cast ballot of its credential: it counts.
-    Counted,
-    /// A cast ballot replaced by a later ballot of the same credential.
-    Superseded,
-    /// A challenged ballot: published with its opening, never counted.
-    Spoiled,
 }
 
 /// One entry of the bulletin board.
@@ -248,50 +233,6 @@ pub struct ConsistencyAnswer {
     pub to_root: String,
     /// The consistency path (hex hashes), RFC 9162 order.
     pub path: Vec<String>,
-}
-
-/// One decrypted total.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SelectionResult {
-    /// Selection id.
-    pub id: String,
-    /// Selection label.
-    pub label: String,
-    /// The decrypted total.
-    pub total: u64,
-}
-
-/// One contest's results.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContestResult {
-    /// Contest id.
-    pub id: String,
-    /// Contest title.
-    pub title: String,
-    /// Totals per selection, in manifest order.
-    pub selections: Vec<SelectionResult>,
-}
-
-/// `GET /v1/election/results`: the decrypted tally.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Results {
-    /// The election.
-    pub election_id: ElectionId,
-    /// Ballots counted.
-    pub ballots_counted: u64,
-    /// Per contest, in manifest order.
-    pub contests: Vec<ContestResult>,
-    /// The trustees whose partial decryptions were combined (1-based indices).
-    pub combined: Vec<u32>,
-    /// The trustees who did not take part in the tally.
-    pub absent: Vec<u32>,
-    /// The root of the board the tally covers (hex), and its size.
-    pub board_root: String,
-    /// The board size the tally covers.
-    pub board_size: u64,
 }
 
 /// The body of every error answer.

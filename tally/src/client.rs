@@ -22,7 +22,8 @@ use tabella_crypto::manifest::Manifest;
 
 use crate::api::{
     Aggregation, BoardPage, CastBallot, ConsistencyAnswer, CreateElection, CredentialList,
-    ElectionInfo, ElectionState, ErrorBody, InclusionAnswer, Results, RollImported, SpoilBallot,
+    ElectionInfo, ElectionState, ErrorBody, InclusionAnswer, Results, RollImported,
+    SignedElectionParameters, SpoilBallot,
 };
 
 /// How long connecting to the service may take.
@@ -243,6 +244,14 @@ impl ElectionClient {
         self.get_json("/v1/election/credentials")
     }
 
+    /// `GET /v1/election/parameters`: the election's public parameters, fixed and signed by the
+    /// board when voting opened (a `wrong_state` refusal before).
+    ///
+    /// The signature is not checked here; see [`SignedElectionParameters::signature_holds`].
+    pub fn election_parameters(&self) -> Result<SignedElectionParameters, ClientError> {
+        self.get_json("/v1/election/parameters")
+    }
+
     /// `POST /v1/election/ballots`: casts a ballot (its canonical bytes). Returns the receipt and
     /// whether the ballot is new (`false`: this exact ballot was already on the board, and the
     /// receipt is the one given then).
@@ -321,9 +330,9 @@ impl ElectionClient {
         self.get_json(&path)
     }
 
-    /// `GET /v1/record/ballots.jsonl`: streams every board entry (one JSON document per line, by
-    /// index) into `out`, and returns the number of lines written. The lines are copied as they
-    /// come, not parsed.
+    /// `GET /v1/record/ballots.jsonl`: streams every board entry with its receipt (one
+    /// [`RecordEntry`](crate::api::RecordEntry) per line, by index) into `out`, and returns the
+    /// number of lines written. The lines are copied as they come, not parsed.
     pub fn record_ballots(&self, out: &mut dyn Write) -> Result<u64, ClientError> {
         let what = "GET /v1/record/ballots.jsonl";
         let response = self.send(self.client.get(self.url(what)))?;

@@ -8,11 +8,11 @@
 //! The life of an election: `create` (then the trustees' key ceremony, `tabella trustee …` and
 //! `tabella ceremony create`), `import-roll` (which writes each voter's credential code, once),
 //! `open`, voting, `close` (the service verifies and adds the counted ballots), the trustees'
-//! partial decryptions, `tally`; `status` and `export` at any time.
+//! partial decryptions, `tally`; `status` at any time, and `export` of the election record
+//! (spec/record.md) once the election is tallied.
 
-use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, BufWriter, Seek as _, SeekFrom, Write as _};
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
@@ -20,12 +20,14 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
-use tabella_crypto::board::merkle::{leaf_hash, MerkleTree};
-use tabella_crypto::board::receipt::{EntryKind, SignedTreeHead};
-use tabella_crypto::group::text;
+use sha2::{Digest as _, Sha256};
 use tabella_crypto::manifest::Manifest;
+use tabella_crypto::record::{
+    Outcome, RecordFile, RecordIndex, Report, VerifyOptions, BALLOTS, CREDENTIALS, ELECTION, INDEX,
+    RECORD_FORMAT, RESULTS as RESULTS_FILE, TREE_HEAD,
+};
 
-use crate::api::{BoardEntry, ElectionInfo, EntryStatus, IssuedCredential, Results};
+use crate::api::{ElectionInfo, ElectionState, IssuedCredential, Results};
 use crate::client::{ClientError, ElectionClient};
 
 /// The default address of the election service.
@@ -113,7 +115,8 @@ pub enum ElectionCommand {
         #[command(flatten)]
         service: ServiceArgs,
     },
-    /// Download the election record into a new directory, and check it.
+    /// Download the election record of a tallied election into a new directory, and verify it
+    /// (every check of `tabella verify`).
     Export {
         /// The service.
         #[command(flatten)]
@@ -313,17 +316,23 @@ pub fn write_codes_file(path: &Path, codes: &[IssuedCredential]) -> anyhow::Resu
 
 /// Makes a new file's directory entry durable (best effort: not every system can).
 fn sync_parent(path: &Path) {
-    #[cfg(unix)]
     if let Some(parent) = path.parent() {
-        let parent = if parent.as_os_str().is_empty() {
+        sync_dir(if parent.as_os_str().is_empty() {
             Path::new(".")
         } else {
             parent
-        };
-        if let Ok(dir) = File::open(parent) {
-            let _ = dir.sync_all();
-        }
+        });
     }
+}
+
+/// Makes the entries of `dir` durable (best effort: not every system can).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 fn import_roll(admin: &AdminArgs, roll: &Path, codes_out: &Path) -> anyhow::Result<()> {
@@ -494,100 +503,106 @@ fn print_status(client: &ElectionClient, info: &ElectionInfo) {
     println!("board key    {}", info.board_key);
 }
 
-/// What [`export`] wrote and checked.
+/// What [`export`] wrote and verified.
 #[derive(Debug, Clone)]
 pub struct ExportSummary {
     /// The record's directory.
     pub dir: PathBuf,
-    /// Every file written (relative to `dir`) and its size in bytes, in the order written.
-    pub files: Vec<(PathBuf, u64)>,
-    /// Board entries in `ballots.jsonl` (the size of the tree head in `tree-head.json`).
-    pub entries: u64,
-    /// Of those, the counted ballots.
-    pub counted: u64,
-    /// The Merkle root of the entries (hex), checked against the signed tree head.
+    /// Every file of the record (its path in the record, `ceremony/dealer-1.json`) and its size
+    /// in bytes, sorted by path as `record.json` lists them, then `record.json` itself.
+    pub files: Vec<(String, u64)>,
+    /// The record digest (hex): what identifies the whole record ([`RecordIndex::digest`]).
+    pub record_digest: String,
+    /// The Merkle root of the board (hex), as the final tree head in `tree-head.json` signs it.
     pub root: String,
-    /// Credentials on the list.
-    pub credentials: u64,
     /// Ceremony messages written.
     pub ceremony_messages: u64,
-    /// Whether the results were exported (the election is tallied).
-    pub tallied: bool,
-    /// Entries the board received while the record was being written, left out so that the
-    /// record matches its tree head.
-    pub left_out: u64,
+    /// Partial decryptions the service holds from trustees the results name as absent: they
+    /// arrived after the tally, played no part in it, and are left out of the record.
+    pub late_partials: Vec<u32>,
+    /// The verifier's report on the written directory (every check passed).
+    pub report: Report,
 }
 
 impl ExportSummary {
     /// Prints the summary for a person.
     pub fn print(&self) {
         println!("Election record written to {}:", self.dir.display());
-        let width = self
-            .files
-            .iter()
-            .map(|(p, _)| p.display().to_string().len())
-            .max()
-            .unwrap_or(0);
+        let width = self.files.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
         for (path, size) in &self.files {
+            println!("  {path:<width$}  {:>10}", human_size(*size));
+        }
+        let c = &self.report.counts;
+        println!("record digest  {}", self.record_digest);
+        println!(
+            "verified       all {} checks of spec/verification.md pass: {} board entries ({} \
+             counted, {} superseded, {} spoiled) under the signed root {}, {} credentials, {} \
+             trustees, {} partial decryptions",
+            self.report.checks.len(),
+            c.entries,
+            c.counted,
+            c.superseded,
+            c.spoiled,
+            self.root,
+            c.credentials,
+            c.trustees,
+            c.partial_decryptions
+        );
+        if !self.late_partials.is_empty() {
             println!(
-                "  {:<width$}  {:>10}",
-                path.display().to_string(),
-                human_size(*size)
+                "note           partial decryptions of trustee(s) {} arrived after the tally and \
+                 are not part of it: left out",
+                crate::ceremony::list(&self.late_partials)
             );
         }
         println!(
-            "checked      the tree head is signed by the board key; the Merkle root of the {} \
-             entries of ballots.jsonl is the signed root {}",
-            self.entries, self.root
+            "re-check       tabella verify {}",
+            shell_word(&self.dir.display().to_string())
         );
-        println!(
-            "checked      every tracking code is its ballot's leaf hash; the {} counted ballots' \
-             credentials are all among the {} on the list",
-            self.counted, self.credentials
-        );
-        if self.left_out > 0 {
-            println!(
-                "note         {} entries arrived while exporting and are left out (the board is \
-                 still open); export a closed election for its final record",
-                self.left_out
-            );
-        }
-        if !self.tallied {
-            println!("note         the election is not tallied yet: no results.json");
-        }
     }
 }
 
-/// One line: where, how much, and what was checked.
+/// One line: where, how much, and what was verified.
 impl std::fmt::Display for ExportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let total: u64 = self.files.iter().map(|(_, size)| size).sum();
+        let c = &self.report.counts;
         write!(
             f,
-            "{}: {} files, {}; {} board entries ({} counted) matching the signed root {}, {} \
-             credentials, {} ceremony messages, {}; all checked",
+            "{}: {} files, {}; {} board entries ({} counted) under the signed root {}, {} \
+             credentials, {} ceremony messages; record digest {}; all {} checks pass",
             self.dir.display(),
             self.files.len(),
             human_size(total),
-            self.entries,
-            self.counted,
+            c.entries,
+            c.counted,
             self.root,
-            self.credentials,
+            c.credentials,
             self.ceremony_messages,
-            if self.tallied {
-                "results"
-            } else {
-                "no results yet"
-            }
+            self.record_digest,
+            self.report.checks.len()
         )?;
-        if self.left_out > 0 {
+        if !self.late_partials.is_empty() {
             write!(
                 f,
-                " ({} entries that arrived while exporting left out)",
-                self.left_out
+                " (late partial decryptions of trustee(s) {} left out)",
+                crate::ceremony::list(&self.late_partials)
             )?;
         }
         Ok(())
+    }
+}
+
+/// `text` as one word for a POSIX shell: as is when it is plain, in single quotes otherwise.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 
@@ -608,8 +623,8 @@ fn human_size(bytes: u64) -> String {
     format!("{value:.1} {unit}")
 }
 
-/// An empty directory at `out`: created, or an existing empty one.
-fn prepare_dir(out: &Path) -> anyhow::Result<()> {
+/// Fails unless `out` does not exist or is an empty directory (nothing is created).
+pub fn check_new_or_empty(out: &Path) -> anyhow::Result<()> {
     if out.exists() {
         if !out.is_dir() {
             bail!("{} exists and is not a directory", out.display());
@@ -623,252 +638,248 @@ fn prepare_dir(out: &Path) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        return Ok(());
     }
+    Ok(())
+}
+
+/// Creates `out` (a new or empty directory, see [`check_new_or_empty`]).
+fn prepare_dir(out: &Path) -> anyhow::Result<()> {
+    check_new_or_empty(out)?;
     std::fs::create_dir_all(out).with_context(|| format!("could not create {}", out.display()))
 }
 
-/// Writes a new file under the record directory and syncs it.
+/// Writes the files of a record into a new directory, each synced, and describes them for
+/// `record.json`.
 struct RecordWriter<'a> {
     dir: &'a Path,
-    files: Vec<(PathBuf, u64)>,
+    files: Vec<RecordFile>,
 }
 
 impl RecordWriter<'_> {
-    fn bytes(&mut self, relative: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let path = self.dir.join(relative);
-        let mut file = OpenOptions::new()
+    /// Creates `path` (a record path such as `ceremony/dealer-1.json`), never replacing a file.
+    fn create(&self, path: &str) -> anyhow::Result<(PathBuf, File)> {
+        let file_path = self.dir.join(path);
+        let file = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)
-            .with_context(|| format!("could not create {}", path.display()))?;
+            .open(&file_path)
+            .with_context(|| format!("could not create {}", file_path.display()))?;
+        Ok((file_path, file))
+    }
+
+    fn bytes(&mut self, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let (file_path, mut file) = self.create(path)?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
-            .with_context(|| format!("could not write {}", path.display()))?;
-        self.files
-            .push((PathBuf::from(relative), bytes.len() as u64));
+            .with_context(|| format!("could not write {}", file_path.display()))?;
+        self.files.push(RecordFile::describe(path, bytes));
         Ok(())
     }
 
-    fn json<T: Serialize>(&mut self, relative: &str, value: &T) -> anyhow::Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(value)?;
-        bytes.push(b'\n');
-        self.bytes(relative, &bytes)
+    fn json<T: Serialize>(&mut self, path: &str, value: &T) -> anyhow::Result<()> {
+        self.bytes(path, &json_bytes(value)?)
+    }
+
+    /// Streams `ballots.jsonl` from the service; returns its number of lines.
+    fn ballots(&mut self, client: &ElectionClient) -> anyhow::Result<u64> {
+        let (file_path, file) = self.create(BALLOTS)?;
+        let mut hashing = HashingWriter {
+            inner: BufWriter::new(file),
+            hasher: Sha256::new(),
+            size: 0,
+        };
+        let lines = client.record_ballots(&mut hashing)?;
+        let HashingWriter {
+            inner,
+            hasher,
+            size,
+        } = hashing;
+        inner
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .with_context(|| format!("could not write {}", file_path.display()))?;
+        self.files.push(RecordFile {
+            path: BALLOTS.to_string(),
+            size,
+            sha256: hasher.finalize().into(),
+        });
+        Ok(lines)
     }
 }
 
-/// Downloads the election record from the service into `out` (a new or empty directory), then
-/// checks what it wrote:
+/// Pretty JSON with a final newline, as every document of the record is written.
+fn json_bytes<T: Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// A writer that hashes and counts what goes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let written = buf.get(..n).unwrap_or(buf);
+        self.hasher.update(written);
+        self.size += written.len() as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The trustee `j` of a ceremony message named `partial-j.json`.
+fn partial_trustee(name: &str) -> Option<u32> {
+    name.strip_prefix("partial-")?
+        .strip_suffix(".json")?
+        .parse()
+        .ok()
+}
+
+/// Downloads the election record of a tallied election from the service into `out` (a new or
+/// empty directory), in the layout of spec/record.md, then verifies it with the independent
+/// verifier ([`crate::verify::verify_dir`], every check of spec/verification.md):
 ///
-/// - `election.json` (the [`ElectionInfo`]) and `credentials.json` (the credential list, whose
-///   digest must be the election's);
-/// - `ceremony/<name>` for every ceremony message;
-/// - `ballots.jsonl`, every board entry by index;
-/// - `tree-head.json`, a signed tree head of exactly those entries: its signature verifies under
-///   the board key, it is this election's, and the Merkle root rebuilt from `ballots.jsonl`
-///   (each tracking code checked to be its ballot's leaf hash) equals its root;
-/// - `results.json` once the election is tallied (its board root checked as well).
+/// - `election.json`, the election parameters the board signed when voting opened;
+/// - `credentials.json`, the credential list;
+/// - `ceremony/<name>` for every ceremony message: the key ceremony's, the tally request and
+///   the partial decryptions (those of trustees the results name as absent, which arrived after
+///   the tally, are left out);
+/// - `ballots.jsonl`, every board entry with its receipt, by index;
+/// - `tree-head.json`, a signed tree head of exactly those entries;
+/// - `results.json`;
+/// - `record.json` last: every other file with its size and SHA-256.
 ///
-/// Every counted entry's credential must be on the credential list. If the board grows while
-/// the record is written, the entries beyond the tree head are left out.
+/// Every file is synced to disk as it is written.
 ///
 /// # Errors
-/// A directory that is not empty, a service out of reach, a file that cannot be written, or a
-/// check that fails.
+/// A directory that is not empty, an election that is not tallied (the record is complete only
+/// after the tally), a service out of reach, a file that cannot be written, or a record that
+/// does not verify (the failing check's number and its detail; the directory is left for
+/// inspection).
 pub fn export(client: &ElectionClient, out: &Path) -> anyhow::Result<ExportSummary> {
+    check_new_or_empty(out)?;
+    let info = client.election()?;
+    if info.state != ElectionState::Tallied {
+        bail!(
+            "the election is not tallied yet: the record is complete only after the tally (the \
+             election is {}; export it once `tabella election tally` has published the results)",
+            info.state
+        );
+    }
+    let parameters = client.election_parameters()?;
+    let results = client.results()?;
+    let credentials = client.credentials()?;
+    let names = client.ceremony_messages()?;
+
     prepare_dir(out)?;
     let mut writer = RecordWriter {
         dir: out,
         files: Vec::new(),
     };
+    writer.json(ELECTION, &parameters)?;
+    writer.json(CREDENTIALS, &credentials)?;
 
-    let info = client.election()?;
-    writer.json("election.json", &info)?;
-
-    let credentials = client.credentials()?;
-    writer.json("credentials.json", &credentials)?;
-    if let Some(digest) = &info.credentials_digest {
-        if *digest != credentials.digest {
-            bail!(
-                "the credential list's digest {} is not the election's credentials digest {digest}",
-                credentials.digest
-            );
-        }
-    }
-
-    let names = client.ceremony_messages()?;
-    if !names.is_empty() {
-        std::fs::create_dir(out.join("ceremony"))
-            .with_context(|| format!("could not create {}", out.join("ceremony").display()))?;
-    }
+    let ceremony_dir = out.join("ceremony");
+    std::fs::create_dir(&ceremony_dir)
+        .with_context(|| format!("could not create {}", ceremony_dir.display()))?;
+    let mut late_partials = Vec::new();
+    let mut ceremony_messages = 0u64;
     for name in &names {
+        if let Some(j) = partial_trustee(name).filter(|j| results.absent.contains(j)) {
+            late_partials.push(j);
+            continue;
+        }
         let bytes = client
             .ceremony_message(name)?
             .ok_or_else(|| anyhow!("the service lists the ceremony message {name} but has none"))?;
         writer.bytes(&format!("ceremony/{name}"), &bytes)?;
+        ceremony_messages += 1;
     }
 
-    // The board only grows: a head read before the stream covers no more than the stream holds,
-    // and a head read after covers all of it unless ballots arrived in between.
-    let before = client.head()?;
-    let ballots_path = out.join("ballots.jsonl");
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&ballots_path)
-        .with_context(|| format!("could not create {}", ballots_path.display()))?;
-    let mut buffered = BufWriter::new(file);
-    let lines = client.record_ballots(&mut buffered)?;
-    let mut file = buffered
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| format!("could not write {}", ballots_path.display()))?;
-    let after = client.head()?;
-    let head: SignedTreeHead = if after.head.size <= lines {
-        after
-    } else {
-        before
-    };
-    if head.head.size > lines {
+    // The election is tallied, so the board no longer grows: the tree head read after the
+    // stream covers exactly the streamed entries.
+    let lines = writer.ballots(client)?;
+    let head = client.head()?;
+    if head.head.size != lines {
         bail!(
-            "the board's signed tree head covers {} entries but the service streamed only {lines}",
+            "the board's signed tree head covers {} entries but the service streamed {lines}",
             head.head.size
         );
     }
-    head.verify(&info.board_key)
-        .context("the board's tree head does not verify under the election's board key")?;
-    if head.head.election != info.election_id {
-        bail!(
-            "the board's tree head is for election {}, not {}",
-            head.head.election,
-            info.election_id
-        );
-    }
+    writer.json(TREE_HEAD, &head)?;
+    writer.json(RESULTS_FILE, &results)?;
 
-    // Rebuild the tree from the file, as a verifier will.
-    let eligible: HashSet<&str> = credentials.credentials.iter().map(String::as_str).collect();
-    file.seek(SeekFrom::Start(0))
-        .with_context(|| format!("could not read back {}", ballots_path.display()))?;
-    let mut reader = BufReader::new(&file);
-    let mut tree = MerkleTree::new();
-    let (mut counted, mut offset, mut line) = (0u64, 0u64, String::new());
-    while tree.len() < head.head.size {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .with_context(|| format!("could not read back {}", ballots_path.display()))?;
-        if n == 0 {
-            break;
-        }
-        offset += n as u64;
-        let index = tree.len();
-        let at = || format!("ballots.jsonl, entry {index}");
-        let entry: BoardEntry = serde_json::from_str(&line)
-            .with_context(|| format!("{} is not a board entry", at()))?;
-        if entry.index != index {
-            bail!("{}: it says it is entry {}", at(), entry.index);
-        }
-        let bytes =
-            text::from_base64("ballot", &entry.ballot).map_err(|e| anyhow!("{}: {e}", at()))?;
-        let leaf = leaf_hash(&bytes);
-        if leaf != entry.tracking_code.0 {
-            bail!(
-                "{}: the tracking code {} is not the ballot's leaf hash {}",
-                at(),
-                entry.tracking_code,
-                hex::encode(leaf)
-            );
-        }
-        match (entry.kind, entry.status, &entry.opening) {
-            (EntryKind::Spoiled, EntryStatus::Spoiled, Some(_)) => {}
-            (EntryKind::Cast, EntryStatus::Counted, None) => {
-                if !eligible.contains(entry.credential.as_str()) {
-                    bail!(
-                        "{}: the counted ballot's credential {} is not on the credential list",
-                        at(),
-                        entry.credential
-                    );
-                }
-                counted += 1;
-            }
-            (EntryKind::Cast, EntryStatus::Superseded, None) => {}
-            (kind, status, opening) => bail!(
-                "{}: a {} entry marked {:?} {} an opening",
-                at(),
-                kind.as_str(),
-                status,
-                if opening.is_some() { "with" } else { "without" }
-            ),
-        }
-        tree.push(leaf);
-    }
-    if tree.len() != head.head.size {
-        bail!(
-            "ballots.jsonl holds {} entries, fewer than the {} of the tree head",
-            tree.len(),
-            head.head.size
-        );
-    }
-    let root = tree.root();
-    if root != head.head.root {
-        bail!(
-            "the Merkle root of the {} entries of ballots.jsonl is {}, not the signed root {}",
-            tree.len(),
-            hex::encode(root),
-            hex::encode(head.head.root)
-        );
-    }
-    drop(reader);
-    let left_out = lines - head.head.size;
-    if left_out > 0 {
-        file.set_len(offset)
-            .with_context(|| format!("could not write {}", ballots_path.display()))?;
-    }
-    file.sync_all()
-        .with_context(|| format!("could not write {}", ballots_path.display()))?;
-    writer.files.push((PathBuf::from("ballots.jsonl"), offset));
-    writer.json("tree-head.json", &head)?;
-
-    let tallied = match client.results() {
-        Ok(results) => {
-            if results.election_id != info.election_id {
-                bail!(
-                    "the results are for election {}, not {}",
-                    results.election_id,
-                    info.election_id
-                );
-            }
-            if results.board_size <= tree.len() {
-                let at = tree.root_at(results.board_size)?;
-                if hex::encode(at) != results.board_root {
-                    bail!(
-                        "the results cover the board at size {} with root {}, but the record's \
-                         root at that size is {}",
-                        results.board_size,
-                        results.board_root,
-                        hex::encode(at)
-                    );
-                }
-            }
-            writer.json("results.json", &results)?;
-            true
-        }
-        Err(error) if error.code() == Some("not_tallied") => false,
-        Err(error) => return Err(error.into()),
+    let mut files = std::mem::take(&mut writer.files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let index = RecordIndex {
+        format: RECORD_FORMAT.to_string(),
+        election_id: info.election_id,
+        files,
     };
-    sync_parent(&out.join("election.json"));
+    let index_bytes = json_bytes(&index)?;
+    writer.bytes(INDEX, &index_bytes)?;
+    sync_dir(&ceremony_dir);
+    sync_dir(out);
 
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg:>22} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message("verifying the record");
+    let report = crate::verify::verify_dir(
+        out,
+        VerifyOptions {
+            board_key: Some(info.board_key),
+        },
+        |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(failed) = report.first_failure() {
+        bail!(
+            "the record written to {} does not verify: check {} ({}) {}: {} (see \
+             spec/verification.md; the directory is left for inspection)",
+            out.display(),
+            failed.check.id(),
+            failed.title,
+            match failed.outcome {
+                Outcome::Skipped => "was skipped",
+                _ => "failed",
+            },
+            failed.detail.as_deref().unwrap_or("no detail")
+        );
+    }
+
+    let mut listed: Vec<(String, u64)> = index
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.size))
+        .collect();
+    listed.push((INDEX.to_string(), index_bytes.len() as u64));
     Ok(ExportSummary {
         dir: out.to_path_buf(),
-        files: writer.files,
-        entries: tree.len(),
-        counted,
-        root: hex::encode(root),
-        credentials: credentials.credentials.len() as u64,
-        ceremony_messages: names.len() as u64,
-        tallied,
-        left_out,
+        files: listed,
+        record_digest: hex::encode(index.digest()),
+        root: hex::encode(head.head.root),
+        ceremony_messages,
+        late_partials,
+        report,
     })
 }
 
@@ -1049,6 +1060,32 @@ mod tests {
             format!("{error:#}").contains("could not reach"),
             "{error:#}"
         );
+        // Nothing is created before the service has answered that the record is complete.
+        let missing = dir.path().join("new-record");
+        let error = export(&client, &missing).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("could not reach"),
+            "{error:#}"
+        );
+        assert!(!missing.exists());
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("tabella-record-2"), "tabella-record-2");
+        assert_eq!(shell_word("/tmp/x/record"), "/tmp/x/record");
+        assert_eq!(shell_word("my record"), "'my record'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn partial_decryption_names_give_their_trustee() {
+        assert_eq!(partial_trustee("partial-3.json"), Some(3));
+        assert_eq!(partial_trustee("partial-12.json"), Some(12));
+        assert_eq!(partial_trustee("dealer-3.json"), None);
+        assert_eq!(partial_trustee("partial-.json"), None);
+        assert_eq!(partial_trustee("tally-request.json"), None);
     }
 
     #[test]

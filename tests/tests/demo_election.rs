@@ -2,57 +2,105 @@
 //! 127.0.0.1 (SQLite in a temporary directory). The demo itself fails unless the decrypted tally
 //! equals the tally of the simulated voters' choices, the board refused no honest ballot, every
 //! counted ballot passes batch verification at close, every partial decryption proof verifies,
-//! the exported record matches the signed tree head and sampled receipts' inclusion proofs check
-//! out.
+//! sampled receipts' inclusion proofs check out, and the election record it exports passes every
+//! check of the independent verifier. Each test writes the record to its own temporary directory
+//! and verifies it again from the files.
 
+use std::path::Path;
+
+use tabella_crypto::record::VerifyOptions;
 use tabella_tally::demo::{self, ContestSet, DemoOptions};
 
-fn options(voters: u64, seed: u64, contests: ContestSet) -> DemoOptions {
+fn options(voters: u64, seed: u64, contests: ContestSet, record: &Path) -> DemoOptions {
     DemoOptions {
         voters,
         seed: Some(seed),
         contests,
         no_serve: true,
+        record: Some(record.to_path_buf()),
         ..DemoOptions::default()
     }
 }
 
+/// A temporary directory, and the record directory inside it the demo is to create.
+fn record_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("tabella-demo-record-")
+        .tempdir()
+        .expect("a temporary directory");
+    let record = dir.path().join("record");
+    (dir, record)
+}
+
+/// Verifies the record the demo wrote, from its files alone, and returns the report.
+#[track_caller]
+fn verified(record: &Path) -> tabella_crypto::record::Report {
+    let report = tabella_tally::verify::verify_dir(record, VerifyOptions::default(), |_, _| {})
+        .expect("the record directory can be read");
+    assert!(
+        report.passed(),
+        "the demo's record verifies: {:?}",
+        report.first_failure()
+    );
+    report
+}
+
 #[test]
 fn demo_election_with_every_contest_style_tallies_the_voters_choices() {
-    demo::run(&options(40, 2026, ContestSet::All))
+    let (_dir, record) = record_dir();
+    demo::run(&options(40, 2026, ContestSet::All, &record))
         .expect("the demo election completes and its tally checks out");
+    let report = verified(&record);
+    assert_eq!(report.counts.credentials, 40);
+    assert!(report.counts.counted > 0 && report.counts.counted <= 40);
+    assert_eq!(report.counts.trustees, 5);
+    assert!(report.results.is_some());
 }
 
 #[test]
 fn demo_election_with_plurality_only_tallies_the_voters_choices() {
-    demo::run(&options(60, 7, ContestSet::Plurality))
+    let (_dir, record) = record_dir();
+    demo::run(&options(60, 7, ContestSet::Plurality, &record))
         .expect("the demo election completes and its tally checks out");
+    let report = verified(&record);
+    assert_eq!(report.counts.credentials, 60);
 }
 
 #[test]
 fn demo_refuses_an_election_without_voters() {
-    let err = demo::run(&options(0, 1, ContestSet::All)).expect_err("no voters is refused");
+    let (_dir, record) = record_dir();
+    let err =
+        demo::run(&options(0, 1, ContestSet::All, &record)).expect_err("no voters is refused");
     assert!(err.to_string().contains("at least one voter"), "{err}");
 }
 
 #[test]
 fn three_of_five_trustees_decrypt_with_two_absent() {
+    let (_dir, record) = record_dir();
     let opts = DemoOptions {
         trustees: 5,
         threshold: 3,
         absent: 2,
-        ..options(20, 11, ContestSet::Plurality)
+        ..options(20, 11, ContestSet::Plurality, &record)
     };
     demo::run(&opts).expect("three present trustees of five decrypt the tally");
+    let report = verified(&record);
+    assert_eq!(report.counts.partial_decryptions, 3);
+    let results = report.results.expect("the verifier recomputes the results");
+    assert_eq!(
+        (results.combined, results.absent),
+        (vec![1, 2, 3], vec![4, 5])
+    );
 }
 
 #[test]
 fn the_tally_fails_clearly_when_fewer_than_the_threshold_are_present() {
+    let (_dir, record) = record_dir();
     let opts = DemoOptions {
         trustees: 5,
         threshold: 3,
         absent: 3,
-        ..options(10, 12, ContestSet::Plurality)
+        ..options(10, 12, ContestSet::Plurality, &record)
     };
     let err = demo::run(&opts).expect_err("two trustees cannot decrypt a 3-of-5 key");
     let text = format!("{err:#}");
@@ -61,17 +109,32 @@ fn the_tally_fails_clearly_when_fewer_than_the_threshold_are_present() {
         "{text}"
     );
     assert!(text.contains("absent: trustee(s) 3, 4, 5"), "{text}");
+    assert!(
+        !record.exists(),
+        "no record of an election that was not tallied"
+    );
 }
 
 #[test]
 fn one_trustee_alone_holds_a_one_of_one_key() {
+    let (_dir, record) = record_dir();
     let opts = DemoOptions {
         trustees: 1,
         threshold: 1,
         absent: 0,
-        ..options(10, 13, ContestSet::Plurality)
+        ..options(10, 13, ContestSet::Plurality, &record)
     };
     demo::run(&opts).expect("a single trustee decrypts");
+    assert_eq!(verified(&record).counts.trustees, 1);
+}
+
+#[test]
+fn demo_refuses_a_record_directory_that_is_not_empty_before_it_starts() {
+    let (dir, _) = record_dir();
+    std::fs::write(dir.path().join("old.json"), "{}").expect("a file");
+    let err = demo::run(&options(5, 1, ContestSet::Plurality, dir.path()))
+        .expect_err("a directory holding files is refused");
+    assert!(format!("{err:#}").contains("is not empty"), "{err:#}");
 }
 
 #[test]
@@ -82,11 +145,12 @@ fn demo_refuses_impossible_trustee_settings() {
         (3, 4, 0, "--threshold"),
         (3, 2, 4, "--absent"),
     ] {
+        let (_dir, record) = record_dir();
         let opts = DemoOptions {
             trustees,
             threshold,
             absent,
-            ..options(5, 1, ContestSet::Plurality)
+            ..options(5, 1, ContestSet::Plurality, &record)
         };
         let err = demo::run(&opts).expect_err("refused");
         assert!(err.to_string().contains(expected), "{err}");

@@ -20,9 +20,10 @@ use tabella_crypto::board::merkle::{self, ConsistencyProof, InclusionProof};
 use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead};
 use tabella_crypto::ceremony::{CeremonyParams, TrusteeIdentity};
 use tabella_crypto::credential::{CredentialCode, CredentialSecret};
+use tabella_crypto::record::{SignedElectionParameters, VerifyOptions};
 use tabella_tally::api::{
     BoardEntry, BoardPage, ConsistencyAnswer, CredentialList, ElectionInfo, ElectionState,
-    EntryStatus, InclusionAnswer, Results,
+    EntryStatus, InclusionAnswer, RecordEntry, Results,
 };
 use tabella_tally::client::ElectionClient;
 use tabella_tally::messages::HttpStore;
@@ -65,6 +66,7 @@ both_backends! {
         health_readiness_and_metrics_report_the_service,
         every_documented_route_is_served_and_matches_the_router,
         board_pages_proofs_and_tree_heads_verify,
+        election_parameters_are_fixed_and_signed_when_voting_opens,
     ],
     sync: [
         concurrent_casting_over_http_gives_distinct_consecutive_indices,
@@ -675,6 +677,7 @@ async fn routes_before_an_election_answer_no_election(db: Db) {
     for path in [
         "/v1/election".to_owned(),
         "/v1/election/results".to_owned(),
+        "/v1/election/parameters".to_owned(),
         format!("/v1/election/receipts/{code}"),
         "/v1/board/head".to_owned(),
         "/v1/board/entries".to_owned(),
@@ -1064,6 +1067,7 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/election"),
     ("POST", "/v1/election"),
     ("GET", "/v1/election/credentials"),
+    ("GET", "/v1/election/parameters"),
     ("POST", "/v1/election/roll"),
     ("POST", "/v1/election/open"),
     ("POST", "/v1/election/close"),
@@ -1344,20 +1348,161 @@ async fn board_pages_proofs_and_tree_heads_verify(db: Db) {
             .expect_error(400, "bad_request");
     }
 
-    // The record: the same entries, as JSON Lines.
+    // The record: the same entries as JSON Lines, each with the receipt the board gave for it
+    // (the election record's `ballots.jsonl`).
     let record = e.service.get("/v1/record/ballots.jsonl").await.expect(200);
     assert_eq!(record.headers["content-type"], "application/x-ndjson");
     assert!(record.body.ends_with(b"\n"));
-    let lines: Vec<BoardEntry> = record
+    let lines: Vec<RecordEntry> = record
         .text()
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(
-        serde_json::to_value(&lines).unwrap(),
-        serde_json::to_value(&entries).unwrap()
-    );
+    assert_eq!(lines.len(), entries.len());
+    for ((line, entry), answer) in lines.iter().zip(&entries).zip(&receipts) {
+        let as_entry = BoardEntry {
+            index: line.index,
+            tracking_code: line.tracking_code,
+            kind: line.kind,
+            status: line.status,
+            credential: line.credential.to_string(),
+            ballot: line.ballot.clone(),
+            opening: line.opening.clone(),
+            received_at: entry.received_at,
+        };
+        assert_eq!(
+            serde_json::to_value(&as_entry).unwrap(),
+            serde_json::to_value(entry).unwrap()
+        );
+        // The receipt is the one the voter got, byte for byte.
+        assert_eq!(
+            serde_json::to_vec(&line.receipt).unwrap(),
+            answer.body,
+            "entry {}",
+            line.index
+        );
+        line.receipt.verify(key).unwrap();
+        assert_eq!(line.receipt.tree_head.head.size, line.index + 1);
+        assert_eq!(line.receipt.tree_head.head.timestamp, entry.received_at);
+    }
     assert_eq!(ballots[0].tracking_code(), entries[0].tracking_code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. The signed election parameters
+
+async fn election_parameters_are_fixed_and_signed_when_voting_opens(db: Db) {
+    let e = Election::new(&db, 3, false).await;
+    // In setup there are none yet.
+    e.service
+        .get("/v1/election/parameters")
+        .await
+        .expect_error(409, "wrong_state");
+    let opened: ElectionInfo = e
+        .service
+        .admin_post("/v1/election/open", "application/json", Vec::new())
+        .await
+        .expect(200)
+        .json();
+    let answer = e.service.get("/v1/election/parameters").await.expect(200);
+    assert!(answer.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let signed: SignedElectionParameters = answer.json();
+    assert!(signed.signature_holds(), "signed by the board key it names");
+    let p = &signed.parameters;
+    assert_eq!(p.board_key, e.service.board_key);
+    assert_eq!(p.board_key, opened.board_key);
+    assert_eq!(p.protocol, tabella_crypto::PROTOCOL_VERSION);
+    assert_eq!(p.election_id, opened.election_id);
+    assert_eq!(p.manifest, opened.manifest);
+    assert_eq!(p.manifest_hash, opened.manifest.hash());
+    assert_eq!(hex::encode(p.manifest_hash.0), opened.manifest_hash);
+    assert_eq!(Some(p.ceremony_id.to_string()), opened.ceremony_id);
+    assert_eq!(p.ceremony_id, e.trustees.params.id());
+    assert_eq!((p.trustees, p.threshold), (2, 2));
+    assert_eq!(Some(p.joint_key), opened.joint_key);
+    assert_eq!(Some(p.credentials), opened.voters);
+    assert_eq!(
+        Some(hex::encode(p.credentials_digest)),
+        opened.credentials_digest
+    );
+    let list: CredentialList = e
+        .service
+        .get("/v1/election/credentials")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (list.credentials.len() as u64, list.digest),
+        (p.credentials, p.credentials_digest)
+    );
+    // Any change breaks the signature.
+    let mut forged = signed.clone();
+    forged.parameters.credentials += 1;
+    assert!(!forged.signature_holds());
+    let mut forged = signed.clone();
+    forged.parameters.threshold = 1;
+    assert!(!forged.signature_holds());
+
+    // Opening again changes nothing: the very same bytes, in every later state.
+    e.service
+        .admin_post("/v1/election/open", "application/json", Vec::new())
+        .await
+        .expect(200);
+    let (ballot, _) = e.ballot(0, 1);
+    e.cast(ballot.to_bytes()).await.expect(201);
+    assert_eq!(
+        e.service
+            .get("/v1/election/parameters")
+            .await
+            .expect(200)
+            .body,
+        answer.body
+    );
+    e.close_and_tally().await;
+    assert_eq!(
+        e.service
+            .get("/v1/election/parameters")
+            .await
+            .expect(200)
+            .body,
+        answer.body
+    );
+
+    // It is a document of the service, not a ceremony message: the ceremony routes neither
+    // list it, nor serve it, nor take one.
+    let names: serde_json::Value = e
+        .service
+        .get("/v1/ceremony/messages")
+        .await
+        .expect(200)
+        .json();
+    let names: Vec<&str> = names["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"election.json"), "{names:?}");
+    assert!(!names.contains(&"results.json"), "{names:?}");
+    e.service
+        .get("/v1/ceremony/messages/election.json")
+        .await
+        .expect_error(404, "not_found");
+    e.service
+        .put_message("election.json", &signed, true)
+        .await
+        .expect_error(422, "rejected");
+    assert_eq!(
+        e.service
+            .get("/v1/election/parameters")
+            .await
+            .expect(200)
+            .body,
+        answer.body
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1504,9 +1649,14 @@ fn restart_on_the_same_database_keeps_the_board_and_continues_it(db: Db) {
     let mut record = Vec::new();
     client.record_ballots(&mut record).unwrap();
     assert_eq!(head.head.size, 4);
+    let parameters = client.election_parameters().unwrap();
+    assert!(parameters.signature_holds());
 
     let e = e.restart();
     let client = e.public_client();
+    assert_eq!(client.election_parameters().unwrap(), parameters);
+    assert_eq!(e.officials.open().unwrap().state, ElectionState::Open);
+    assert_eq!(client.election_parameters().unwrap(), parameters);
     let head_after = client.head().unwrap();
     head_after.verify(&key).unwrap();
     assert_eq!(
@@ -1654,7 +1804,7 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
     assert_eq!(ids, ["voter-001", "voter-002", "voter-003", "voter-004"]);
     let list = public.credentials().unwrap();
     assert_eq!(list.credentials.len(), 4);
-    assert_eq!(list.digest, imported.credentials_digest);
+    assert_eq!(hex::encode(list.digest), imported.credentials_digest);
     let same_roll = b"name,voter_id\nD,voter-004\nB,voter-002\nA,voter-001\nC,voter-003\n";
     let repeated = officials.import_roll(same_roll).unwrap();
     assert!(repeated.already_imported);
@@ -1703,8 +1853,16 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
         tabella_tally::trustee::check_step(&store, identity, 0).unwrap();
     }
 
-    // Open, idempotently.
+    // Open, idempotently; opening fixes and signs the election's parameters.
+    assert_eq!(
+        code(public.election_parameters().map(drop)),
+        refusal(409, "wrong_state")
+    );
     let opened = officials.open().unwrap();
+    let parameters = public.election_parameters().unwrap();
+    assert!(parameters.signature_holds());
+    assert_eq!(parameters.parameters.board_key, info.board_key);
+    assert_eq!(Some(parameters.parameters.joint_key), opened.joint_key);
     assert_eq!(opened.state, ElectionState::Open);
     let joint = opened.joint_key.unwrap();
     let reopened = officials.open().unwrap();
@@ -1776,6 +1934,18 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
     let error = officials.tally().unwrap_err();
     assert_eq!(error.code(), Some("tally_incomplete"));
 
+    // The record is complete only after the tally: export refuses before, and writes nothing.
+    let records = tempfile::tempdir().unwrap();
+    let early = records.path().join("early");
+    let error = tabella_tally::election::export(&public, &early).unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "the election is not tallied yet: the record is complete only after the tally"
+        ),
+        "{error:#}"
+    );
+    assert!(!early.exists());
+
     // Two of the three trustees decrypt; the third is absent.
     for identity in &identities[..2] {
         let store = HttpStore::new(&url, None).unwrap();
@@ -1796,6 +1966,86 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
     assert_eq!(public.results().unwrap(), results);
     let tallied = public.election().unwrap();
     assert_eq!(tallied.state, ElectionState::Tallied);
+
+    // The absent trustee decrypts after the tally: too late to take part in it.
+    let store = HttpStore::new(&url, None).unwrap();
+    tabella_tally::trustee::decrypt_step(&store, &identities[2], 0, false).unwrap();
+    assert_eq!(public.results().unwrap(), results);
+
+    // The election record: written, then verified from its files alone. The late partial
+    // decryption is not part of the tally, so it is left out.
+    let record = records.path().join("record");
+    let summary = tabella_tally::election::export(&public, &record).unwrap();
+    summary.print();
+    assert_eq!(summary.late_partials, [3]);
+    assert_eq!(summary.ceremony_messages, 10);
+    assert!(
+        summary.report.passed(),
+        "{:?}",
+        summary.report.first_failure()
+    );
+    assert_eq!(summary.report.results.as_ref(), Some(&results));
+    let counts = &summary.report.counts;
+    assert_eq!(
+        (
+            counts.entries,
+            counts.counted,
+            counts.superseded,
+            counts.spoiled
+        ),
+        (6, 4, 1, 1)
+    );
+    assert_eq!(
+        (
+            counts.credentials,
+            counts.trustees,
+            counts.partial_decryptions
+        ),
+        (4, 3, 2)
+    );
+    assert_eq!(summary.root, hex::encode(final_head.head.root));
+    let mut files: Vec<&str> = summary.files.iter().map(|(p, _)| p.as_str()).collect();
+    files.sort_unstable();
+    assert_eq!(
+        files,
+        [
+            "ballots.jsonl",
+            "ceremony/ceremony.json",
+            "ceremony/check-1.json",
+            "ceremony/check-2.json",
+            "ceremony/check-3.json",
+            "ceremony/dealer-1.json",
+            "ceremony/dealer-2.json",
+            "ceremony/dealer-3.json",
+            "ceremony/partial-1.json",
+            "ceremony/partial-2.json",
+            "ceremony/tally-request.json",
+            "credentials.json",
+            "election.json",
+            "record.json",
+            "results.json",
+            "tree-head.json",
+        ]
+    );
+    let again = tabella_tally::verify::verify_dir(
+        &record,
+        VerifyOptions {
+            board_key: Some(info.board_key),
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(again.passed());
+    assert_eq!(
+        again.record_digest.as_deref(),
+        Some(summary.record_digest.as_str())
+    );
+    let written: SignedElectionParameters =
+        serde_json::from_slice(&std::fs::read(record.join("election.json")).unwrap()).unwrap();
+    assert_eq!(written, parameters);
+    // The directory now holds a record: a second export there is refused.
+    let error = tabella_tally::election::export(&public, &record).unwrap_err();
+    assert!(error.to_string().contains("is not empty"), "{error:#}");
 
     // Nothing moves back.
     for step in [officials.open().map(drop), officials.close().map(drop)] {

@@ -23,6 +23,10 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The reference verifier of the ballot vectors (pure Python 3, standard library only).
 const REFERENCE_VERIFIER: &str = "spec/reference/verify_vectors.py";
 
+/// Where the demo step writes its election record, relative to the workspace root (an old one
+/// is removed first).
+const DEMO_RECORD: &str = "target/demo-record";
+
 /// What to say when the reference step finds no Python.
 const PYTHON_MISSING: &str =
     "python3 is needed for the reference verifier; on Debian: apt-get install python3";
@@ -80,7 +84,8 @@ enum Step {
     /// `cargo doc --workspace --no-deps --locked` with warnings denied.
     Doc,
     /// The end-to-end run in release mode: `tabella demo --voters 1000 --no-serve` through the
-    /// real HTTP service, with a 3-of-5 trustee key and two trustees absent at the tally.
+    /// real HTTP service, with a 3-of-5 trustee key and two trustees absent at the tally; its
+    /// election record goes to `target/demo-record` and must pass every check of the verifier.
     Demo,
 }
 
@@ -149,6 +154,8 @@ impl Step {
                     .args(["doc", "--workspace", "--no-deps", "--locked"])
             }
             Step::Demo => cmd.args(demo_args()).args([
+                "--record",
+                DEMO_RECORD,
                 "--no-serve",
                 "--voters",
                 "1000",
@@ -168,6 +175,9 @@ impl Step {
         if self == Step::Reference {
             ensure_python3()?;
         }
+        if self == Step::Demo {
+            remove_old_record(&root.join(DEMO_RECORD))?;
+        }
         for mut cmd in self.commands(root) {
             run(&mut cmd)?;
         }
@@ -186,6 +196,20 @@ fn reference_commands(root: &Path) -> Vec<Command> {
             cmd
         })
         .collect()
+}
+
+/// Removes the record an earlier demo step left at `dir`, so the demo can write a fresh one.
+fn remove_old_record(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error).with_context(|| {
+            format!(
+                "could not remove the old demo record {}: remove it by hand",
+                dir.display()
+            )
+        }),
+    }
 }
 
 /// Fails with [`PYTHON_MISSING`] unless `python3` runs.
@@ -510,6 +534,31 @@ mod tests {
                 format!("python3 {REFERENCE_VERIFIER} --self-test"),
             ]
         );
+    }
+
+    #[test]
+    fn demo_step_writes_its_record_under_target() {
+        let commands = Step::Demo.commands(Path::new("."));
+        let line = commands
+            .iter()
+            .map(display)
+            .collect::<Vec<_>>()
+            .join(" && ");
+        assert!(
+            line.contains(&format!("demo --record {DEMO_RECORD} --no-serve")),
+            "{line}"
+        );
+        assert!(DEMO_RECORD.starts_with("target/"));
+    }
+
+    #[test]
+    fn removing_an_old_demo_record_is_fine_when_there_is_none() {
+        let dir = env::temp_dir().join(format!("xtask-no-demo-record-{}", std::process::id()));
+        remove_old_record(&dir).expect("nothing to remove");
+        std::fs::create_dir_all(dir.join("ceremony")).expect("a directory");
+        std::fs::write(dir.join("record.json"), "{}").expect("a file");
+        remove_old_record(&dir).expect("removed");
+        assert!(!dir.exists());
     }
 
     #[test]

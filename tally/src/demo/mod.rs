@@ -5,13 +5,16 @@
 //! the election and import a roll, the trustees run the key ceremony (each with its own client),
 //! the simulated voters cast ballots concurrently (some challenge a ballot first, some vote twice),
 //! the officials close the election, the present trustees decrypt the aggregate, and the results
-//! are printed, exported as a record and checked. Unless `--no-serve`, the service then keeps
+//! are printed. The election record (spec/record.md) is then exported into a directory that
+//! outlives the demo (`--record`, by default `tabella-record` in the current directory) and
+//! verified with the independent verifier (every check of spec/verification.md); the demo prints
+//! the `tabella verify` command that re-checks it. Unless `--no-serve`, the service then keeps
 //! serving until Ctrl-C so the board can be browsed.
 //!
 //! The voters' choices and encryptions come from `--seed` (printed, so a run can be replayed);
 //! credential codes and every key are drawn from the operating system, as in a real election.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -62,10 +65,16 @@ pub struct DemoOptions {
     #[arg(long, value_name = "C", default_value_t = 8)]
     pub concurrency: usize,
 
-    /// Directory for the service's database, key and the exported record (default: a fresh
-    /// temporary directory, removed at the end).
+    /// Directory for the service's database, board key and the voters' receipts (default: a
+    /// fresh temporary directory, removed at the end).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Directory to write the election record to; it must be new or empty, and is kept (default:
+    /// tabella-record in the current directory, or the first of tabella-record-2,
+    /// tabella-record-3, … that is new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 
     /// Address the service listens on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
@@ -87,6 +96,7 @@ impl Default for DemoOptions {
             absent: 0,
             concurrency: 8,
             data_dir: None,
+            record: None,
             listen: "127.0.0.1:0".to_string(),
             no_serve: false,
         }
@@ -140,6 +150,51 @@ pub enum ContestSet {
     /// Every contest style the crypto core supports, ranged selections and their range proofs
     /// included.
     All,
+}
+
+/// The default name of the demo's record directory, in the current directory.
+pub const DEFAULT_RECORD_DIR: &str = "tabella-record";
+
+/// The directory the demo writes its record to: `--record`, which must be new or empty; else
+/// [`DEFAULT_RECORD_DIR`] in the current directory, or the first of `tabella-record-2`,
+/// `tabella-record-3`, … that is new or empty. Nothing is created here.
+///
+/// # Errors
+/// A `--record` directory that is not empty, or no free default name.
+pub fn record_dir(opts: &DemoOptions) -> anyhow::Result<PathBuf> {
+    match &opts.record {
+        Some(dir) => {
+            crate::election::check_new_or_empty(dir)
+                .context("choose another --record directory")?;
+            Ok(dir.clone())
+        }
+        None => free_record_dir(Path::new("")),
+    }
+}
+
+/// The first of `base/tabella-record`, `base/tabella-record-2`, … that is new or empty.
+fn free_record_dir(base: &Path) -> anyhow::Result<PathBuf> {
+    const TRIES: u32 = 1000;
+    for n in 1..=TRIES {
+        let dir = base.join(if n == 1 {
+            DEFAULT_RECORD_DIR.to_string()
+        } else {
+            format!("{DEFAULT_RECORD_DIR}-{n}")
+        });
+        if crate::election::check_new_or_empty(&dir).is_ok() {
+            return Ok(dir);
+        }
+    }
+    bail!(
+        "{DEFAULT_RECORD_DIR} to {DEFAULT_RECORD_DIR}-{TRIES} all hold records in {}: remove \
+         old ones or give --record DIR",
+        if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base
+        }
+        .display()
+    )
 }
 
 /// The embedded default manifest of the demo election.
@@ -221,9 +276,10 @@ pub fn random_choices(manifest: &Manifest, rng: &mut impl RngCore) -> Vec<Vec<u6
 ///
 /// Any step of the election that fails, and any check that does not pass: the decrypted tally
 /// must equal the tally of the choices the simulated voters made, and the exported record must
-/// check out.
+/// pass every check of the independent verifier.
 pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     opts.check()?;
+    let record_dir = record_dir(opts)?;
     let started = Instant::now();
     let seed = opts.resolve_seed();
     println!("Tabella demonstration election (seed {seed}; replay the voters' choices with --seed {seed})");
@@ -411,9 +467,15 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         );
     }
 
-    // The record, exported and checked; voters' receipts checked against the board.
-    let record_dir = data_dir.join("record");
+    // The record, exported and verified from its files alone (every check of
+    // spec/verification.md); voters' receipts checked against the board.
     let summary = crate::election::export(&officials, &record_dir)?;
+    if !summary.report.passed() || summary.report.results.as_ref() != Some(&results) {
+        bail!(
+            "the record in {} does not verify to the published results",
+            record_dir.display()
+        );
+    }
     let head = officials.head()?;
     head.verify(&info.board_key)?;
     let step = (report.receipts.len() / TRACKED_RECEIPTS).max(1);
@@ -452,6 +514,11 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     );
     println!("check        decrypted tally equals the voters' choices: yes");
     println!("total time   {:.1?}", started.elapsed());
+    println!();
+    let dir = crate::election::shell_word(&record_dir.display().to_string());
+    println!("The election record is in {dir}. Anyone can re-check it from its files alone:");
+    println!("  tabella verify {dir}");
+    println!("  (from the source tree: cargo run --release -p tabella-tally --bin tabella -- verify {dir})");
 
     if opts.no_serve {
         return service.shutdown();
@@ -521,6 +588,7 @@ const TRUSTEE_NAMES: [&str; 7] = [
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::RngCore;
@@ -533,6 +601,52 @@ mod tests {
             DemoOptions::rng(7).next_u64(),
             DemoOptions::rng(8).next_u64()
         );
+    }
+
+    #[test]
+    fn the_default_record_directory_skips_records_already_there() {
+        let base = tempfile::tempdir().unwrap();
+        assert_eq!(
+            free_record_dir(base.path()).unwrap(),
+            base.path().join("tabella-record")
+        );
+        // An empty directory is taken as it is.
+        std::fs::create_dir(base.path().join("tabella-record")).unwrap();
+        assert_eq!(
+            free_record_dir(base.path()).unwrap(),
+            base.path().join("tabella-record")
+        );
+        // One holding a record is not.
+        std::fs::write(base.path().join("tabella-record/record.json"), "{}").unwrap();
+        assert_eq!(
+            free_record_dir(base.path()).unwrap(),
+            base.path().join("tabella-record-2")
+        );
+        std::fs::create_dir(base.path().join("tabella-record-2")).unwrap();
+        std::fs::write(base.path().join("tabella-record-2/x"), "").unwrap();
+        assert_eq!(
+            free_record_dir(base.path()).unwrap(),
+            base.path().join("tabella-record-3")
+        );
+    }
+
+    #[test]
+    fn a_record_directory_that_is_not_empty_is_refused() {
+        let base = tempfile::tempdir().unwrap();
+        std::fs::write(base.path().join("old.json"), "{}").unwrap();
+        let opts = DemoOptions {
+            record: Some(base.path().to_path_buf()),
+            ..DemoOptions::default()
+        };
+        let error = record_dir(&opts).unwrap_err();
+        assert!(format!("{error:#}").contains("is not empty"), "{error:#}");
+        let fresh = base.path().join("new");
+        let opts = DemoOptions {
+            record: Some(fresh.clone()),
+            ..DemoOptions::default()
+        };
+        assert_eq!(record_dir(&opts).unwrap(), fresh);
+        assert!(!fresh.exists(), "nothing is created before the export");
     }
 
     #[test]

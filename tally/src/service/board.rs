@@ -57,6 +57,10 @@ pub struct BoardView {
     pub state: ElectionState,
     /// Set when a failed commit left the view possibly out of step with the database.
     pub needs_reload: bool,
+    /// The timestamp of the last committed entry's tree head: later tree heads (receipts and
+    /// `GET /v1/board/head`) are never dated earlier, even if the clock steps back, so the
+    /// record's tree heads stay in order (spec/verification.md, V12 and V14).
+    pub last_timestamp: u64,
 }
 
 impl BoardView {
@@ -70,6 +74,7 @@ impl BoardView {
             spoiled: 0,
             state,
             needs_reload: false,
+            last_timestamp: db.last_received_at().await?,
         };
         loop {
             let rows = db.leaves(view.tree.len(), LOAD_PAGE).await?;
@@ -110,6 +115,11 @@ impl BoardView {
             }
             EntryKind::Spoiled => self.spoiled += 1,
         }
+    }
+
+    /// The time to put in a tree head signed now: the clock, but never before the last entry.
+    pub fn timestamp(&self) -> u64 {
+        now_ms().max(self.last_timestamp)
     }
 
     /// The board's counts.
@@ -282,7 +292,7 @@ impl Writer {
             return;
         }
         let start = view.tree.len();
-        let timestamp = now_ms();
+        let timestamp = view.timestamp();
         let mut pending: Vec<Pending> = Vec::new();
         let mut in_group: HashMap<[u8; 32], usize> = HashMap::new();
         let mut already: Vec<(Job, u64)> = Vec::new();
@@ -376,6 +386,7 @@ impl Writer {
                             EntryKind::Spoiled => view.spoiled += 1,
                         }
                     }
+                    view.last_timestamp = timestamp;
                     self.metrics.board_size(view.tree.len());
                     for p in pending {
                         self.metrics.accepted(p.kind.as_str());

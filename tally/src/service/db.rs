@@ -205,6 +205,19 @@ fn as_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// A board row of `SELECT idx, tracking_code, kind, credential, ballot, opening, received_at`.
+fn entry_row(row: &sqlx::any::AnyRow) -> Result<EntryRow, DbError> {
+    Ok(EntryRow {
+        index: index_of(row.try_get("idx")?)?,
+        tracking_code: bytes32("tracking code", &row.try_get::<Vec<u8>, _>(1)?)?,
+        kind: row.try_get("kind")?,
+        credential: bytes32("credential", &row.try_get::<Vec<u8>, _>(3)?)?,
+        ballot: row.try_get(4)?,
+        opening: row.try_get(5)?,
+        received_at: index_of(row.try_get(6)?)?,
+    })
+}
+
 impl Db {
     /// Connects to `url`, creating an SQLite file if needed, and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
@@ -465,19 +478,39 @@ impl Db {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(entry_row).collect()
+    }
+
+    /// Up to `limit` entries from index `start` on, in order, each with its stored receipt
+    /// (JSON): the lines of the election record's `ballots.jsonl`.
+    pub async fn entries_with_receipts(
+        &self,
+        start: u64,
+        limit: u32,
+    ) -> Result<Vec<(EntryRow, String)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT idx, tracking_code, kind, credential, ballot, opening, received_at, receipt \
+             FROM board WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        )
+        .bind(as_i64(start))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|row| {
-                Ok(EntryRow {
-                    index: index_of(row.try_get("idx")?)?,
-                    tracking_code: bytes32("tracking code", &row.try_get::<Vec<u8>, _>(1)?)?,
-                    kind: row.try_get("kind")?,
-                    credential: bytes32("credential", &row.try_get::<Vec<u8>, _>(3)?)?,
-                    ballot: row.try_get(4)?,
-                    opening: row.try_get(5)?,
-                    received_at: index_of(row.try_get(6)?)?,
-                })
-            })
+            .map(|row| Ok((entry_row(row)?, row.try_get(7)?)))
             .collect()
+    }
+
+    /// The reception time of the last board entry (0 for an empty board): receipts' tree heads
+    /// carry it, and later ones must not be dated earlier.
+    pub async fn last_received_at(&self) -> Result<u64, DbError> {
+        let row = sqlx::query("SELECT received_at FROM board ORDER BY idx DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => index_of(row.try_get(0)?),
+            None => Ok(0),
+        }
     }
 
     /// Up to `limit` counted ballots with an index above `after` (all when `None`), by index:

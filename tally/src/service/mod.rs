@@ -5,6 +5,12 @@
 //! appends them to the bulletin board and answers with a signed receipt; at the close it verifies
 //! and aggregates the counted ballots and asks the trustees to decrypt the aggregate.
 //!
+//! When voting opens it fixes the election's public parameters (manifest, board key, key
+//! ceremony, joint key, credential list) in a document signed with the board key, the
+//! `election.json` of the election record (spec/record.md); with the credential list, the
+//! ceremony messages, `GET /v1/record/ballots.jsonl`, a final tree head and the results, it is
+//! everything `tabella election export` writes.
+//!
 //! [`app`] builds the router from an [`AppState`], so tests drive the service without a socket
 //! (`app(state).oneshot(request)`); [`spawn`] runs it on `127.0.0.1` in a background
 //! thread for tests and the demo; [`run`] serves it until a signal (`tabella serve`).
@@ -27,8 +33,10 @@ use anyhow::{bail, Context as _};
 use secrecy::SecretString;
 use tabella_crypto::ballot::{ElectionContext, ElectionId};
 use tabella_crypto::board::receipt::BoardSigningKey;
+use tabella_crypto::ceremony::CeremonyParams;
 use tabella_crypto::elgamal::PublicKey;
 use tabella_crypto::manifest::Manifest;
+use tabella_crypto::record::{credentials_digest, ElectionParameters, SignedElectionParameters};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
@@ -40,6 +48,8 @@ pub use routes::app;
 
 use crate::api::{Aggregation, ElectionState};
 use board::{Board, BoardView};
+use db::DocumentPut;
+use store::{DbStore, PARAMETERS};
 
 /// The name of the SQLite file in the data directory.
 pub const DATABASE_FILE: &str = "tabella.db";
@@ -214,9 +224,101 @@ impl AppState {
                 .and_then(|b| PublicKey::from_bytes(&b).ok())
                 .context("the stored joint key is missing or corrupt")?;
             let open = self.open_parameters(id, manifest, joint).await?;
+            self.ensure_parameters(&election, joint).await?;
             let _ = election.open.set(Arc::new(open));
         }
         Ok(election)
+    }
+
+    /// The stored signed election parameters, if voting has opened; checked to be this
+    /// election's, signed with this service's board key.
+    pub async fn stored_parameters(
+        &self,
+        election: &Election,
+    ) -> anyhow::Result<Option<SignedElectionParameters>> {
+        let Some(bytes) = self.db.document(PARAMETERS).await? else {
+            return Ok(None);
+        };
+        let signed: SignedElectionParameters =
+            serde_json::from_slice(&bytes).context("the stored election parameters are corrupt")?;
+        let p = &signed.parameters;
+        if p.election_id != election.id
+            || p.board_key != self.key.public()
+            || p.manifest_hash != election.manifest.hash()
+            || !signed.signature_holds()
+        {
+            bail!(
+                "the stored election parameters are not this election's, or not signed with \
+                 this service's board key: the database was changed"
+            );
+        }
+        Ok(Some(signed))
+    }
+
+    /// Fixes the election's public parameters when voting opens: builds them from the key
+    /// ceremony and the stored credential list, signs them with the board key and stores them
+    /// write-once. Idempotent: the same election gives the same bytes (Ed25519 signatures are
+    /// deterministic), so a second open, or an open retried after a failure, finds them stored.
+    pub async fn fix_parameters(
+        &self,
+        election: &Election,
+        ceremony: &CeremonyParams,
+        joint_key: PublicKey,
+    ) -> anyhow::Result<SignedElectionParameters> {
+        let keys = self.db.credentials().await?;
+        let trustees = u32::try_from(ceremony.trustee_count())
+            .context("the key ceremony has too many trustees")?;
+        let signed = ElectionParameters {
+            protocol: tabella_crypto::PROTOCOL_VERSION,
+            election_id: election.id,
+            manifest: election.manifest.clone(),
+            manifest_hash: election.manifest.hash(),
+            board_key: self.key.public(),
+            ceremony_id: ceremony.id(),
+            trustees,
+            threshold: ceremony.threshold,
+            joint_key,
+            credentials: keys.len() as u64,
+            credentials_digest: credentials_digest(&keys),
+        }
+        .sign(&self.key);
+        let mut bytes = serde_json::to_vec_pretty(&signed)?;
+        bytes.push(b'\n');
+        match self.db.put_document(PARAMETERS, &bytes).await? {
+            DocumentPut::Created | DocumentPut::AlreadyPresent => Ok(signed),
+            DocumentPut::Conflict => match self.stored_parameters(election).await? {
+                Some(stored) if stored.parameters == signed.parameters => Ok(stored),
+                _ => bail!(
+                    "other election parameters are already stored: the key ceremony, the \
+                     credential list or the board key changed after they were fixed"
+                ),
+            },
+        }
+    }
+
+    /// The stored parameters of an election that has opened; fixed now if a service from
+    /// before they existed opened it.
+    async fn ensure_parameters(
+        &self,
+        election: &Election,
+        joint_key: PublicKey,
+    ) -> anyhow::Result<SignedElectionParameters> {
+        if let Some(stored) = self.stored_parameters(election).await? {
+            if stored.parameters.joint_key != joint_key {
+                bail!("the stored election parameters name another joint key than the election");
+            }
+            return Ok(stored);
+        }
+        let store = DbStore::new(self.db.clone(), self.runtime.clone());
+        let ceremony =
+            tokio::task::spawn_blocking(move || crate::ceremony::KeyCeremony::load(&store, 0))
+                .await
+                .context("the key ceremony task failed")??;
+        if ceremony.outcome.joint_key != joint_key {
+            bail!("the stored joint key is not the key ceremony's");
+        }
+        self.fix_parameters(election, &ceremony.params, joint_key)
+            .await
     }
 
     async fn open_parameters(

@@ -94,15 +94,6 @@ pub fn roll_digest(ids: &[String]) -> String {
     hex::encode(Sha256::digest(sorted.join("\n").as_bytes()))
 }
 
-/// SHA-256 over the sorted 32-byte credential keys, concatenated (hex).
-pub fn credentials_digest(sorted_keys: &[[u8; 32]]) -> String {
-    let mut hasher = Sha256::new();
-    for key in sorted_keys {
-        hasher.update(key);
-    }
-    hex::encode(hasher.finalize())
-}
-
 /// Draws a code for every voter and derives its public key (in parallel: each derivation is an
 /// Argon2id stretch). Returns the codes in roll order and the sorted public keys.
 pub fn issue(

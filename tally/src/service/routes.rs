@@ -17,19 +17,22 @@ use secrecy::ExposeSecret as _;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
-use tabella_crypto::ballot::{Ballot, BallotError, TrackingCode};
+use tabella_crypto::ballot::{Ballot, BallotError, SpoiledBallot, TrackingCode};
 use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead, TreeHead};
+use tabella_crypto::credential::CredentialKey;
+use tabella_crypto::record::credentials_digest;
 
 use super::aggregate;
 use super::board::{not_open, now_ms, stored_receipt, BoardView, Submission};
 use super::db::{ElectionRow, EntryRow};
 use super::error::AppError;
 use super::roll;
-use super::store::{self, DbStore, RESULTS};
+use super::store::{self, DbStore, PARAMETERS, RESULTS};
 use super::{AppState, Election, OpenElection};
 use crate::api::{
     BoardEntry, BoardPage, CastBallot, ConsistencyAnswer, CreateElection, CredentialList,
-    ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, Results, RollImported, SpoilBallot,
+    ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry, Results, RollImported,
+    SpoilBallot,
 };
 use crate::ceremony::CEREMONY;
 use crate::messages::server::{bearer_token, routes as ceremony_routes, ServerConfig};
@@ -69,6 +72,7 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .layer(DefaultBodyLimit::max(limits.manifest_body)),
         )
         .route("/v1/election/credentials", get(credentials))
+        .route("/v1/election/parameters", get(parameters))
         .route(
             "/v1/election/roll",
             post(import_roll).layer(DefaultBodyLimit::max(limits.roll_body)),
@@ -358,10 +362,43 @@ async fn create_election_inner(
 
 async fn credentials(State(state): State<Shared>) -> Result<Json<CredentialList>, AppError> {
     let keys = state.db.credentials().await?;
-    Ok(Json(CredentialList {
-        credentials: keys.iter().map(hex::encode).collect(),
-        digest: roll::credentials_digest(&keys),
-    }))
+    // Decoding checks every stored key (a point decompression each): on all cores, off the
+    // runtime.
+    let list = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        let credentials = keys
+            .par_iter()
+            .map(|k| CredentialKey::from_bytes(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::internal(format!("a stored credential key is corrupt: {e}")))?;
+        Ok::<_, AppError>(CredentialList {
+            credentials,
+            digest: credentials_digest(&keys),
+        })
+    })
+    .await
+    .map_err(AppError::internal)??;
+    Ok(Json(list))
+}
+
+/// The signed election parameters (`election.json` of the record), byte for byte as stored
+/// when voting opened.
+async fn parameters(State(state): State<Shared>) -> Result<Response, AppError> {
+    let election = election(&state)?;
+    match state.db.document(PARAMETERS).await? {
+        Some(bytes) => Ok((
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            bytes,
+        )
+            .into_response()),
+        None => {
+            let current = election.board.view.read().await.state;
+            Err(AppError::wrong_state(format!(
+                "the election parameters are fixed and signed by the board when voting opens; \
+                 the election is still in {current}"
+            )))
+        }
+    }
 }
 
 async fn import_roll(
@@ -429,7 +466,7 @@ async fn import_roll_inner(
     })
     .await
     .map_err(AppError::internal)?;
-    let credentials_digest = roll::credentials_digest(&keys);
+    let credentials_digest = hex::encode(credentials_digest(&keys));
     if !state
         .db
         .import_roll(&digest, voters, &credentials_digest, &keys, now_ms())
@@ -481,9 +518,8 @@ async fn open_election(State(state): State<Shared>, headers: HeaderMap) -> Respo
             }
             ElectionState::Setup => {}
         }
-        let not_ready = |message: String| {
-            AppError::new(StatusCode::CONFLICT, "not_ready_to_open", message)
-        };
+        let not_ready =
+            |message: String| AppError::new(StatusCode::CONFLICT, "not_ready_to_open", message);
         let row = stored_row(&state).await?;
         if row.roll_digest.is_none() {
             return Err(not_ready(
@@ -501,19 +537,34 @@ async fn open_election(State(state): State<Shared>, headers: HeaderMap) -> Respo
             .open_parameters(election.id, election.manifest.clone(), joint)
             .await
             .map_err(|e| AppError::internal(format!("{e:#}")))?;
+        // Fixed and stored before the state changes: an open election always has them.
+        let parameters = state
+            .fix_parameters(&election, &ceremony.params, joint)
+            .await
+            .map_err(|e| AppError::internal(format!("{e:#}")))?;
         let _ = election.open.set(Arc::new(open));
         {
             let mut view = election.board.view.write().await;
             if !state
                 .db
-                .set_state("setup", "open", Some(&hex::encode(joint.to_bytes())), now_ms())
+                .set_state(
+                    "setup",
+                    "open",
+                    Some(&hex::encode(joint.to_bytes())),
+                    now_ms(),
+                )
                 .await?
             {
                 return Err(AppError::internal("the stored state changed during open"));
             }
             view.state = ElectionState::Open;
         }
-        tracing::info!(election = %election.id, joint_key = %hex::encode(joint.to_bytes()), "voting open");
+        tracing::info!(
+            election = %election.id,
+            joint_key = %hex::encode(joint.to_bytes()),
+            credentials = parameters.parameters.credentials,
+            "voting open: election parameters signed and stored"
+        );
         Ok(Json(info(&state, &election).await?))
     })
     .await
@@ -644,7 +695,7 @@ fn ballot_refusal(error: &BallotError) -> AppError {
 async fn check_ballot(
     state: &AppState,
     ballot_b64: &str,
-    opening: Option<&tabella_crypto::ballot::SpoiledBallot>,
+    opening: Option<&SpoiledBallot>,
     kind: EntryKind,
 ) -> Result<Result<Submission, Receipt>, AppError> {
     let election = state.election().ok_or_else(AppError::no_election)?;
@@ -733,7 +784,7 @@ async fn check_ballot(
 async fn submit(
     state: &AppState,
     ballot_b64: &str,
-    opening: Option<&tabella_crypto::ballot::SpoiledBallot>,
+    opening: Option<&SpoiledBallot>,
     kind: EntryKind,
 ) -> Result<(StatusCode, Json<Receipt>), AppError> {
     match check_ballot(state, ballot_b64, opening, kind).await? {
@@ -826,7 +877,7 @@ async fn head(State(state): State<Shared>) -> Result<Json<SignedTreeHead>, AppEr
         election: election.id,
         size: view.tree.len(),
         root: view.tree.root(),
-        timestamp: now_ms(),
+        timestamp: view.timestamp(),
     })))
 }
 
@@ -836,7 +887,11 @@ struct PageQuery {
     limit: Option<u32>,
 }
 
-fn entry(row: EntryRow, view: &BoardView) -> Result<BoardEntry, AppError> {
+/// A stored entry's kind, its status (as of now) and the opening of a spoiled ballot.
+type EntryParts = (EntryKind, EntryStatus, Option<SpoiledBallot>);
+
+/// The [`EntryParts`] of a stored entry.
+fn kind_status_opening(row: &EntryRow, view: &BoardView) -> Result<EntryParts, AppError> {
     let kind = EntryKind::parse(&row.kind).ok_or_else(|| {
         AppError::internal(format!("entry {} has kind {:?}", row.index, row.kind))
     })?;
@@ -853,6 +908,11 @@ fn entry(row: EntryRow, view: &BoardView) -> Result<BoardEntry, AppError> {
         .map(serde_json::from_str)
         .transpose()
         .map_err(|e| AppError::internal(format!("entry {}: stored opening: {e}", row.index)))?;
+    Ok((kind, status, opening))
+}
+
+fn entry(row: EntryRow, view: &BoardView) -> Result<BoardEntry, AppError> {
+    let (kind, status, opening) = kind_status_opening(&row, view)?;
     Ok(BoardEntry {
         index: row.index,
         tracking_code: TrackingCode(row.tracking_code),
@@ -862,6 +922,26 @@ fn entry(row: EntryRow, view: &BoardView) -> Result<BoardEntry, AppError> {
         ballot: base64::engine::general_purpose::STANDARD.encode(&row.ballot),
         opening,
         received_at: row.received_at,
+    })
+}
+
+/// A stored entry and its receipt as a line of the record's `ballots.jsonl`.
+fn record_entry(row: EntryRow, receipt: &str, view: &BoardView) -> Result<RecordEntry, AppError> {
+    let (kind, status, opening) = kind_status_opening(&row, view)?;
+    let receipt: Receipt = serde_json::from_str(receipt)
+        .map_err(|e| AppError::internal(format!("entry {}: stored receipt: {e}", row.index)))?;
+    let credential = CredentialKey::from_bytes(&row.credential).map_err(|e| {
+        AppError::internal(format!("entry {}: stored credential key: {e}", row.index))
+    })?;
+    Ok(RecordEntry {
+        index: row.index,
+        tracking_code: TrackingCode(row.tracking_code),
+        kind,
+        status,
+        credential,
+        ballot: base64::engine::general_purpose::STANDARD.encode(&row.ballot),
+        opening,
+        receipt,
     })
 }
 
@@ -968,7 +1048,8 @@ async fn consistency(
     }))
 }
 
-/// The board as JSON Lines, streamed page by page (up to the size when the request arrived).
+/// The board as the record's `ballots.jsonl` (one [`RecordEntry`] per line: the entry with its
+/// receipt), streamed page by page (up to the size when the request arrived).
 async fn record_ballots(State(state): State<Shared>) -> Result<Response, AppError> {
     let election = election(&state)?;
     let size = election.board.view.read().await.tree.len();
@@ -978,13 +1059,14 @@ async fn record_ballots(State(state): State<Shared>) -> Result<Response, AppErro
             if start >= size {
                 return Ok::<_, AppError>(None);
             }
-            let rows = state.db.entries(start, MAX_PAGE).await?;
+            let rows = state.db.entries_with_receipts(start, MAX_PAGE).await?;
             let view = election.board.view.read().await;
             let mut out = Vec::new();
             let mut next = start;
-            for row in rows.into_iter().filter(|r| r.index < size) {
+            for (row, receipt) in rows.into_iter().filter(|(r, _)| r.index < size) {
                 next = row.index + 1;
-                let line = serde_json::to_vec(&entry(row, &view)?).map_err(AppError::internal)?;
+                let entry = record_entry(row, &receipt, &view)?;
+                let line = serde_json::to_vec(&entry).map_err(AppError::internal)?;
                 out.extend_from_slice(&line);
                 out.push(b'\n');
             }

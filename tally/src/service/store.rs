@@ -1,5 +1,9 @@
 //! The ceremony messages of the election, kept in the database's write-once documents table and
 //! served through the ceremony message routes (`/v1/ceremony/messages`).
+//!
+//! The same table holds two documents of the service's own, which the ceremony routes neither
+//! list, nor serve, nor accept: the signed election parameters ([`PARAMETERS`]) and the results
+//! ([`RESULTS`]).
 
 use std::sync::{Arc, RwLock};
 
@@ -12,6 +16,16 @@ use crate::messages::{MessageStore, StoreError, Stored, Validator};
 
 /// The results document: a service document, not a ceremony message.
 pub const RESULTS: &str = "results.json";
+
+/// The signed election parameters, stored when voting opens: a service document, not a
+/// ceremony message.
+pub const PARAMETERS: &str = "election.json";
+
+/// Whether `name` is one of the service's own documents, which the ceremony routes never list,
+/// serve or accept.
+fn is_service_document(name: &str) -> bool {
+    name == RESULTS || name == PARAMETERS
+}
 
 /// The documents table as a [`MessageStore`] (blocking: call it from blocking threads only, as
 /// the ceremony routes and the service's `spawn_blocking` sections do).
@@ -37,7 +51,7 @@ fn io(error: DbError) -> StoreError {
 
 impl MessageStore for DbStore {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        if name == RESULTS {
+        if is_service_document(name) {
             return Ok(None);
         }
         self.runtime.block_on(self.db.document(name)).map_err(io)
@@ -62,7 +76,7 @@ impl MessageStore for DbStore {
             .runtime
             .block_on(self.db.document_names())
             .map_err(io)?;
-        names.retain(|n| n != RESULTS);
+        names.retain(|n| !is_service_document(n));
         Ok(names)
     }
 
@@ -81,6 +95,11 @@ pub fn validator(election: Arc<RwLock<Option<Arc<Election>>>>) -> Validator {
             return Err(format!(
                 "{name} is written by the election service itself, from the board, when voting \
                  closes"
+            ));
+        }
+        if name == PARAMETERS {
+            return Err(format!(
+                "{name} is written by the election service itself when voting opens"
             ));
         }
         if name == CEREMONY {
