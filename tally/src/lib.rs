@@ -6,11 +6,13 @@
 //! generator `tabella simulate` ([`simulate`]); the `tabella demo` election run over HTTP
 //! ([`demo`]); the trustees' and officials' ceremony commands ([`trustee`], [`ceremony`]) and the
 //! write-once message store they exchange messages through, a directory or an HTTP service
-//! ([`messages`]). The anchoring client arrives in a later issue.
+//! ([`messages`]); the record verifier `tabella verify` ([`verify`]) and benchmark workloads
+//! `tabella bench` ([`mod@bench`]). The anchoring client arrives in a later issue.
 //! The `tabella` binary (`src/main.rs`) only parses the command line and calls into this library,
 //! so tests can drive every command without a process.
 
 pub mod api;
+pub mod bench;
 pub mod ceremony;
 pub mod client;
 pub mod demo;

@@ -6,12 +6,14 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tabella_tally::bench::{self, BenchCommand};
 use tabella_tally::ceremony::{self, CeremonyCommand};
 use tabella_tally::demo::{self, DemoOptions};
 use tabella_tally::election::{self, ElectionCommand};
 use tabella_tally::service::{self, ServeOptions};
 use tabella_tally::simulate::{self, SimulateOptions};
 use tabella_tally::trustee::{self, TrusteeCommand};
+use tabella_tally::verify::{self, VerifyArgs};
 
 /// Tabella: private, verifiable voting.
 #[derive(Debug, Parser)]
@@ -43,20 +45,31 @@ enum Command {
     /// and a ceremony service for trustees.
     #[command(subcommand)]
     Ceremony(CeremonyCommand),
+    /// Re-check an election record from its files alone (every check V1–V19 of
+    /// spec/verification.md); exit status 0 only when every check passes.
+    Verify(VerifyArgs),
+    /// Benchmark workloads: synthesize a large valid election record.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `Ok(false)`: the command ran and reported its failure itself (a record that does not
+    // verify).
     let result = match &cli.command {
-        Command::Demo(opts) => demo::run(opts),
-        Command::Serve(opts) => service::run(opts),
-        Command::Election(command) => election::run(command),
-        Command::Simulate(opts) => simulate::run(opts),
-        Command::Trustee(command) => trustee::run(command),
-        Command::Ceremony(command) => ceremony::run(command),
+        Command::Demo(opts) => demo::run(opts).map(|()| true),
+        Command::Serve(opts) => service::run(opts).map(|()| true),
+        Command::Election(command) => election::run(command).map(|()| true),
+        Command::Simulate(opts) => simulate::run(opts).map(|()| true),
+        Command::Trustee(command) => trustee::run(command).map(|()| true),
+        Command::Ceremony(command) => ceremony::run(command).map(|()| true),
+        Command::Verify(args) => verify::run(args),
+        Command::Bench(command) => bench::run(command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -73,6 +86,43 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bench_record_defaults_and_absent_list() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["tabella", "bench", "record", "--voters", "10", "--out", "x"];
+            argv.extend_from_slice(extra);
+            let cli = Cli::try_parse_from(argv).expect("valid options parse");
+            let Command::Bench(BenchCommand::Record(args)) = cli.command else {
+                panic!("`bench record` parses as the bench record command");
+            };
+            args
+        };
+        let args = parse(&[]);
+        assert_eq!(
+            (
+                args.seed,
+                args.trustees,
+                args.threshold,
+                args.absent.clone()
+            ),
+            (1, 5, 3, vec![2])
+        );
+        assert_eq!((args.spoil_every, args.revote_every), (50, 33));
+        assert!(args.manifest.is_none() && !args.verify);
+        assert_eq!(parse(&["--absent"]).absent, Vec::<u32>::new());
+        assert_eq!(parse(&["--absent", "1,4"]).absent, vec![1, 4]);
+    }
+
+    #[test]
+    fn verify_rejects_a_malformed_board_key() {
+        let error = Cli::try_parse_from(["tabella", "verify", "dir", "--board-key", "abc"])
+            .expect_err("not a key");
+        assert!(
+            error.to_string().contains("64 lowercase hex digits"),
+            "{error}"
+        );
     }
 
     #[test]

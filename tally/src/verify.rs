@@ -3,16 +3,89 @@
 //!
 //! This module does the I/O the verifier leaves out: it reads `record.json`, hands over every
 //! listed document, streams `ballots.jsonl` in chunks, and reports files in the directory that
-//! the index does not list.
+//! the index does not list. [`run`] is the command: the checks with their outcomes, the counts,
+//! the results, the time and peak memory, or the report as JSON.
 
-use std::io::Read;
+use std::fmt::Write as _;
+use std::io::{IsTerminal as _, Read, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tabella_crypto::record::{RecordVerifier, Report, VerifyOptions, BALLOTS, INDEX};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tabella_crypto::board::BoardKey;
+use tabella_crypto::group::text;
+use tabella_crypto::record::{
+    CheckReport, Outcome, RecordVerifier, Report, Results, VerifyOptions, BALLOTS, INDEX,
+};
 
 /// Bytes of `ballots.jsonl` read at a time.
 const CHUNK: usize = 1 << 20;
+
+/// `tabella verify RECORD_DIR`.
+#[derive(Debug, Args)]
+#[command(after_long_help = VERIFY_HELP)]
+pub struct VerifyArgs {
+    /// The election record's directory (the one holding record.json).
+    #[arg(value_name = "RECORD_DIR")]
+    pub record: PathBuf,
+    /// Print the verifier's report as JSON on stdout and nothing else there (no progress bar,
+    /// no time or memory figures: see below).
+    #[arg(long)]
+    pub json: bool,
+    /// The board key you expect, as 64 lowercase hex digits (from the election's publication or
+    /// the chain): a record signed by any other key fails V3.
+    #[arg(long, value_name = "HEX", value_parser = parse_board_key)]
+    pub board_key: Option<BoardKey>,
+}
+
+const VERIFY_HELP: &str = "\
+Every check of spec/verification.md (V1 to V19) is run on the files alone, trusting no server.
+The human output lists each check with its outcome (pass, FAIL, skipped), how many items it
+checked and, for a failure or a skip, the first reason; then the counts, the election id, the
+board key, the record digest, the results (only when every check passes), the elapsed time and
+the peak memory (VmHWM, on Linux).
+
+--json prints exactly the verifier's report (checks, counts, election id, board key, record
+digest, and the results when every check passes) on stdout. It holds nothing about the machine
+or the run, so every observer who checks the same record gets the same bytes and can compare
+them; the time and peak memory appear only in the human output.
+
+Exit status: 0 when every check passes; 1 when a check fails or could not run, with a last line
+`FAILED Vn (title): reason` naming the first failed check (on stdout, or on stderr with --json);
+1 also when the record cannot be read at all (not a directory, no record.json), with the reason
+on stderr; 2 for a bad command line.";
+
+/// Parses `--board-key`: exactly 64 lowercase hex digits encoding a valid Ed25519 key.
+fn parse_board_key(s: &str) -> Result<BoardKey, String> {
+    let bytes: [u8; 32] = text::from_hex("board key", s).map_err(|_| {
+        format!(
+            "expected 64 lowercase hex digits (a 32-byte Ed25519 key), got {} characters{}",
+            s.chars().count(),
+            if s.bytes().any(|b| b.is_ascii_uppercase()) {
+                " with upper-case letters"
+            } else {
+                ""
+            }
+        )
+    })?;
+    BoardKey::from_bytes(&bytes).map_err(|_| {
+        "not a valid board key: the 32 bytes are not a canonical Ed25519 point of large order"
+            .to_string()
+    })
+}
+
+/// How far [`verify_dir_with`] is through `ballots.jsonl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of `ballots.jsonl` read so far.
+    pub bytes: u64,
+    /// The size `record.json` lists for `ballots.jsonl` (0 if it lists none).
+    pub total: u64,
+    /// Board entries checked so far.
+    pub entries: u64,
+}
 
 /// Verifies the record in `dir`. `progress(done, total)` is called as `ballots.jsonl` is read
 /// (bytes read, bytes listed).
@@ -24,9 +97,24 @@ pub fn verify_dir(
     options: VerifyOptions,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<Report> {
+    verify_dir_with(dir, options, |p| progress(p.bytes, p.total))
+}
+
+/// [`verify_dir`], reporting also the entries checked so far: once with 0 bytes after the
+/// documents are read (before `ballots.jsonl`), then after each chunk of `ballots.jsonl`.
+pub fn verify_dir_with(
+    dir: &Path,
+    options: VerifyOptions,
+    mut progress: impl FnMut(Progress),
+) -> anyhow::Result<Report> {
     if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
         anyhow::bail!(
-            "{} is not a directory: give the directory of an election record (it holds {INDEX})",
+            "{} {what}: give the directory of an election record (it holds {INDEX})",
             dir.display()
         );
     }
@@ -42,13 +130,17 @@ pub fn verify_dir(
     let listed = verifier.documents();
     for path in &listed {
         let file = dir.join(path);
-        match std::fs::read(&file) {
-            Ok(bytes) => verifier.document(path, &bytes),
-            // A missing listed file is a V1 failure, reported by `finish`.
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                return Err(error).with_context(|| format!("could not read {}", file.display()))
-            }
+        // No more than the listed size and one byte (enough to see that a file is longer), and
+        // only regular files: a listed directory or device is a missing file (V1).
+        let limit = verifier.listed_size(path).unwrap_or(0).saturating_add(1);
+        // A missing listed file is a V1 failure, reported by `finish`.
+        if let Some(handle) = open_regular(&file)? {
+            let mut bytes = Vec::new();
+            handle
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("could not read {}", file.display()))?;
+            verifier.document(path, &bytes);
         }
     }
     for path in files_under(dir)? {
@@ -57,36 +149,335 @@ pub fn verify_dir(
         }
     }
     let total = verifier.ballots_size().unwrap_or(0);
+    progress(Progress {
+        bytes: 0,
+        total,
+        entries: 0,
+    });
     let ballots = dir.join(BALLOTS);
-    match std::fs::File::open(&ballots) {
-        Ok(mut file) => {
-            let mut buffer = vec![0u8; CHUNK];
-            let mut done = 0u64;
-            loop {
-                let n = match file.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        return Err(e)
-                            .with_context(|| format!("could not read {}", ballots.display()))
-                    }
-                };
-                verifier.ballots(&buffer[..n]);
-                done += n as u64;
-                progress(done, total);
-            }
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => {
-            return Err(error).with_context(|| format!("could not read {}", ballots.display()))
+    if let Some(file) = open_regular(&ballots)? {
+        // Present, even if empty; never read beyond one byte more than listed.
+        verifier.ballots(&[]);
+        let mut file = file.take(total.saturating_add(1));
+        let mut buffer = vec![0u8; CHUNK];
+        let mut done = 0u64;
+        loop {
+            let n = match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("could not read {}", ballots.display()))
+                }
+            };
+            verifier.ballots(&buffer[..n]);
+            done += n as u64;
+            progress(Progress {
+                bytes: done,
+                total,
+                entries: verifier.entries_checked(),
+            });
         }
     }
     Ok(verifier.finish())
 }
 
+/// Opens `path` if it is a regular file (following symbolic links); `None` if it does not exist
+/// or is something else (a directory, a device).
+fn open_regular(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => std::fs::File::open(path)
+            .map(Some)
+            .with_context(|| format!("could not read {}", path.display())),
+        Ok(_) => Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+/// `tabella verify`: verifies the record, prints the report, and returns whether every check
+/// passed.
+///
+/// # Errors
+/// When the record cannot be read at all, or stdout cannot be written.
+pub fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let draw = !args.json && std::io::stderr().is_terminal();
+    let bar = ballots_bar();
+    let options = VerifyOptions {
+        board_key: args.board_key,
+    };
+    // When the first chunk of ballots.jsonl was read, for the rate of entries.
+    let mut streaming: Option<Instant> = None;
+    let report = verify_dir_with(&args.record, options, |p| {
+        if bar.length() != Some(p.total.max(p.bytes)) {
+            bar.set_length(p.total.max(p.bytes));
+        }
+        bar.set_position(p.bytes);
+        let since = *streaming.get_or_insert_with(Instant::now);
+        let seconds = since.elapsed().as_secs_f64();
+        if p.entries > 0 && seconds > 0.0 {
+            let rate = p.entries as f64 / seconds;
+            bar.set_message(format!("{} entries, {rate:.0} entries/s", p.entries));
+        } else {
+            bar.set_message("setting up (V2-V7)");
+        }
+        if draw && bar.is_hidden() {
+            // Shown once its length is known.
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    let elapsed = started.elapsed();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut json =
+            serde_json::to_string_pretty(&report).context("could not encode the report as JSON")?;
+        json.push('\n');
+        out.write_all(json.as_bytes())
+            .and_then(|()| out.flush())
+            .context("could not write the report to stdout")?;
+        if let Some(failure) = report.first_failure() {
+            eprintln!("{}", verdict(failure));
+        }
+    } else {
+        let text = render(&args.record, &report, elapsed, peak_memory_bytes());
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .context("could not write the report to stdout")?;
+    }
+    Ok(report.passed())
+}
+
+/// The progress bar over the bytes of `ballots.jsonl`, hidden until given a draw target.
+fn ballots_bar() -> ProgressBar {
+    let bar = ProgressBar::hidden();
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} {binary_bytes}/{binary_total_bytes}, {msg}, eta {eta} [{wide_bar}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(BALLOTS);
+    bar
+}
+
+/// The last line for a record that does not verify: the first failed (else skipped) check in
+/// plain words.
+pub fn verdict(check: &CheckReport) -> String {
+    let detail = check.detail.as_deref().unwrap_or("no reason given");
+    match check.outcome {
+        Outcome::Skipped => format!(
+            "FAILED {} ({}): could not be checked: {detail}",
+            check.check.id(),
+            check.title
+        ),
+        Outcome::Failed | Outcome::Passed => {
+            format!("FAILED {} ({}): {detail}", check.check.id(), check.title)
+        }
+    }
+}
+
+/// The human report.
+fn render(dir: &Path, report: &Report, elapsed: Duration, peak: Option<u64>) -> String {
+    let mut s = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_report(&mut s, dir, report, elapsed, peak);
+    s
+}
+
+fn write_report(
+    s: &mut String,
+    dir: &Path,
+    report: &Report,
+    elapsed: Duration,
+    peak: Option<u64>,
+) -> std::fmt::Result {
+    writeln!(s, "Verifying the election record in {}", dir.display())?;
+    writeln!(s)?;
+    let items = report
+        .checks
+        .iter()
+        .map(|c| c.items.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max("items".len());
+    writeln!(
+        s,
+        "  {:<3}  {:<7}  {:>items$}  check",
+        "", "outcome", "items"
+    )?;
+    // Where the title starts, for the detail lines under it.
+    let indent = 2 + 3 + 2 + 7 + 2 + items + 2;
+    for c in &report.checks {
+        let outcome = match c.outcome {
+            Outcome::Passed => "pass",
+            Outcome::Failed => "FAIL",
+            Outcome::Skipped => "skipped",
+        };
+        writeln!(
+            s,
+            "  {:<3}  {outcome:<7}  {:>items$}  {}",
+            c.check.id(),
+            c.items,
+            c.title
+        )?;
+        if let Some(detail) = &c.detail {
+            let line = match c.outcome {
+                Outcome::Failed => format!("{} of {} failed; first: {detail}", c.failures, c.items),
+                Outcome::Skipped => format!("skipped: {detail}"),
+                Outcome::Passed => format!("note: {detail}"),
+            };
+            writeln!(s, "{:indent$}{line}", "")?;
+        }
+    }
+    writeln!(s)?;
+    let n = &report.counts;
+    let rows = [
+        ("board entries", n.entries),
+        ("  counted", n.counted),
+        ("  superseded", n.superseded),
+        ("  spoiled", n.spoiled),
+        ("credentials", n.credentials),
+        ("trustees", n.trustees),
+        ("  qualified", n.qualified),
+        ("partial decryptions", n.partial_decryptions),
+    ];
+    let width = rows
+        .iter()
+        .map(|(_, v)| v.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for (label, value) in rows {
+        writeln!(s, "{label:<20} {value:>width$}")?;
+    }
+    writeln!(s)?;
+    let unknown = || "unknown (record.json could not be read)".to_string();
+    writeln!(
+        s,
+        "election       {}",
+        report.election_id.map_or_else(unknown, |id| id.to_string())
+    )?;
+    writeln!(
+        s,
+        "board key      {}",
+        report
+            .board_key
+            .clone()
+            .unwrap_or_else(|| "unknown (the election parameters did not verify)".to_string())
+    )?;
+    writeln!(
+        s,
+        "record digest  {}",
+        report.record_digest.clone().unwrap_or_else(unknown)
+    )?;
+    writeln!(s)?;
+    if report.passed() {
+        if let Some(results) = &report.results {
+            write_results(s, results)?;
+        }
+    }
+    writeln!(s, "time           {:.2} s", elapsed.as_secs_f64())?;
+    if let Some(bytes) = peak {
+        writeln!(s, "peak memory    {} ({bytes} bytes, VmHWM)", size(bytes))?;
+    }
+    writeln!(s)?;
+    match report.first_failure() {
+        None => writeln!(
+            s,
+            "PASSED: all {} checks hold; every figure above is recomputed from the record alone.",
+            report.checks.len()
+        ),
+        Some(failure) => writeln!(s, "{}", verdict(failure)),
+    }
+}
+
+/// The results: per contest, each selection's total with a bar.
+fn write_results(s: &mut String, results: &Results) -> std::fmt::Result {
+    const BAR: u64 = 40;
+    writeln!(s, "Results: {} ballots counted", results.ballots_counted)?;
+    writeln!(s)?;
+    for contest in &results.contests {
+        writeln!(s, "{} ({})", contest.title, contest.id)?;
+        let top = contest
+            .selections
+            .iter()
+            .map(|x| x.total)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let label = contest
+            .selections
+            .iter()
+            .map(|x| x.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let total = contest
+            .selections
+            .iter()
+            .map(|x| x.total.to_string().len())
+            .max()
+            .unwrap_or(1);
+        for selection in &contest.selections {
+            let bar = "█".repeat((selection.total.saturating_mul(BAR) / top) as usize);
+            let row = format!(
+                "  {:<label$}  {:>total$}  {bar}",
+                selection.label, selection.total
+            );
+            writeln!(s, "{}", row.trim_end())?;
+        }
+        writeln!(s)?;
+    }
+    let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    if !results.combined.is_empty() {
+        write!(s, "decrypted by trustees {}", list(&results.combined))?;
+        if !results.absent.is_empty() {
+            write!(s, "; absent {}", list(&results.absent))?;
+        }
+        writeln!(s)?;
+        writeln!(s)?;
+    }
+    Ok(())
+}
+
+/// A size in bytes for people: `812 B`, `3.4 KiB`, `45.6 MiB`, `1.23 GiB`.
+pub fn size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.2} GiB", b / (KIB * KIB * KIB))
+    }
+}
+
+/// The process's peak resident set size so far (VmHWM), where the system reports it (Linux).
+#[cfg(target_os = "linux")]
+pub fn peak_memory_bytes() -> Option<u64> {
+    parse_vm_hwm(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// The process's peak resident set size so far: unknown on this system.
+#[cfg(not(target_os = "linux"))]
+pub fn peak_memory_bytes() -> Option<u64> {
+    None
+}
+
+/// `VmHWM:   123456 kB` in `/proc/self/status`, in bytes.
+#[cfg(any(target_os = "linux", test))]
+fn parse_vm_hwm(status: &str) -> Option<u64> {
+    let value = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kib: u64 = value.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// Every file under `dir`, as record paths (`ceremony/dealer-1.json`), sorted.
-fn files_under(dir: &Path) -> anyhow::Result<Vec<String>> {
+pub(crate) fn files_under(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack: Vec<(PathBuf, String)> = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, prefix)) = stack.pop() {
@@ -108,4 +499,51 @@ fn files_under(dir: &Path) -> anyhow::Result<Vec<String>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tabella_crypto::board::BoardSigningKey;
+
+    #[test]
+    fn board_key_parses_strictly() {
+        let key = BoardSigningKey::generate(&mut rand::rngs::OsRng).public();
+        let hex = key.to_string();
+        assert_eq!(parse_board_key(&hex), Ok(key));
+        for bad in [
+            String::new(),
+            hex[..62].to_string(),
+            format!("{hex}00"),
+            hex.to_uppercase(),
+            format!(" {hex}"),
+            format!("0x{hex}"),
+        ] {
+            let error = parse_board_key(&bad).expect_err("not a board key");
+            assert!(error.contains("64 lowercase hex digits"), "{error}");
+        }
+        // The identity point (small order) is rejected as a key.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let error = parse_board_key(&hex::encode(identity)).expect_err("small order");
+        assert!(error.contains("not a valid board key"), "{error}");
+    }
+
+    #[test]
+    fn peak_memory_reads_vm_hwm() {
+        let status = "Name:\ttabella\nVmPeak:\t  20000 kB\nVmHWM:\t    1234 kB\nVmRSS:\t 1000 kB\n";
+        assert_eq!(parse_vm_hwm(status), Some(1234 * 1024));
+        assert_eq!(parse_vm_hwm("VmRSS:\t 1000 kB\n"), None);
+        assert_eq!(parse_vm_hwm("VmHWM:\t lots kB\n"), None);
+        #[cfg(target_os = "linux")]
+        assert!(peak_memory_bytes().is_some_and(|b| b > 0));
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size(812), "812 B");
+        assert_eq!(size(3 * 1024 + 400), "3.4 KiB");
+        assert_eq!(size(45 * 1024 * 1024 + 600 * 1024), "45.6 MiB");
+        assert_eq!(size(1_320_702_444), "1.23 GiB");
+    }
 }

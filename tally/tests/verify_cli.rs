@@ -1,0 +1,335 @@
+//! `tabella verify` and `tabella bench record` through the real binary: a synthesized record
+//! verifies; a changed, truncated or padded record, a wrong board key, and paths that are not
+//! records fail with the check's number or a plain message, never a panic.
+
+#![allow(clippy::unwrap_used)] // Test helpers: a failure is a test failure.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tabella_crypto::board::BoardSigningKey;
+use tabella_crypto::record::synth::{reindex, Files};
+use tabella_crypto::record::{RecordIndex, INDEX, RESULTS};
+
+fn tabella<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_tabella"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked"),
+        "the binary panicked: {stderr}"
+    );
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn last_line(output: &Output) -> String {
+    stdout(output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A valid 8-voter record (one spoiled ballot, one revote), made by `tabella bench record`.
+fn record(temp: &tempfile::TempDir) -> PathBuf {
+    let dir = temp.path().join("record");
+    let output = tabella(&[
+        OsStr::new("bench"),
+        OsStr::new("record"),
+        OsStr::new("--voters"),
+        OsStr::new("8"),
+        OsStr::new("--spoil-every"),
+        OsStr::new("4"),
+        OsStr::new("--out"),
+        dir.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("tabella verify"),
+        "{}",
+        stdout(&output)
+    );
+    dir
+}
+
+fn verify(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![OsStr::new("verify"), dir.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    tabella(&args)
+}
+
+fn report(dir: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
+    let mut extra = extra.to_vec();
+    extra.push("--json");
+    let output = verify(dir, &extra);
+    let json = serde_json::from_slice(&output.stdout).unwrap();
+    (output, json)
+}
+
+/// Every file `record.json` lists, and `record.json`.
+fn read_record(dir: &Path) -> Files {
+    let index: RecordIndex =
+        serde_json::from_slice(&std::fs::read(dir.join(INDEX)).unwrap()).unwrap();
+    let mut files = Files::new();
+    for file in index.files.iter().map(|f| f.path.as_str()).chain([INDEX]) {
+        files.insert(file.to_string(), std::fs::read(dir.join(file)).unwrap());
+    }
+    files
+}
+
+fn assert_fails(output: &Output, check: &str) {
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(output));
+    let last = last_line(output);
+    assert!(
+        last.starts_with(&format!("FAILED {check} (")),
+        "expected {check} to fail first: {last}"
+    );
+}
+
+#[test]
+fn valid_record_passes_every_check() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let output = verify(&dir, &[]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    for n in 1..=19 {
+        let id = format!("V{n}");
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id.as_str()))
+            .unwrap_or_else(|| panic!("no line for {id}: {text}"));
+        assert_eq!(line.split_whitespace().nth(1), Some("pass"), "{line}");
+    }
+    for expected in [
+        "board entries        11",
+        "  spoiled             2",
+        "  superseded          1",
+        "credentials           8",
+        "election       ",
+        "board key      ",
+        "record digest  ",
+        "Results: 8 ballots counted",
+        "decrypted by trustees 1, 3, 4; absent 2",
+        "time           ",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in {text}");
+    }
+    assert!(last_line(&output).starts_with("PASSED: all 19 checks hold"));
+}
+
+#[test]
+fn json_report_has_nineteen_passed_checks() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let (output, json) = report(&dir, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 19);
+    for (n, check) in checks.iter().enumerate() {
+        assert_eq!(check["check"], format!("V{}", n + 1));
+        assert_eq!(check["outcome"], "passed", "{check}");
+    }
+    assert_eq!(json["counts"]["entries"], 11);
+    assert_eq!(json["counts"]["spoiled"], 2);
+    assert_eq!(json["counts"]["counted"], 8);
+    assert_eq!(json["results"]["ballots_counted"], 8);
+    assert_eq!(json["board_key"].as_str().map(str::len), Some(64));
+    // The report holds nothing about the run: verifying again gives the same bytes.
+    let (again, _) = report(&dir, &[]);
+    assert_eq!(output.stdout, again.stdout);
+}
+
+#[test]
+fn changed_result_fails_the_index_check() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let path = dir.join(RESULTS);
+    let mut results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let total = &mut results["contests"][0]["selections"][0]["total"];
+    *total = (total.as_u64().unwrap() + 1).into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&results).unwrap()).unwrap();
+    let output = verify(&dir, &[]);
+    assert_fails(&output, "V1");
+    assert!(last_line(&output).contains("results.json is not the file record.json lists"));
+    // The results table is shown only for a record that verifies.
+    assert!(!stdout(&output).contains("ballots counted"));
+    let (output, json) = report(&dir, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(json.get("results").is_none());
+    assert!(
+        stderr(&output).starts_with("FAILED V1 ("),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn changed_result_with_a_repaired_index_fails_the_results_check() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let mut files = read_record(&dir);
+    let mut results: serde_json::Value = serde_json::from_slice(&files[RESULTS]).unwrap();
+    let total = &mut results["contests"][0]["selections"][0]["total"];
+    *total = (total.as_u64().unwrap() + 1).into();
+    files.insert(
+        RESULTS.to_string(),
+        serde_json::to_vec_pretty(&results).unwrap(),
+    );
+    reindex(&mut files);
+    for (path, bytes) in &files {
+        std::fs::write(dir.join(path), bytes).unwrap();
+    }
+    let output = verify(&dir, &[]);
+    assert_fails(&output, "V18");
+    assert!(
+        last_line(&output).contains("the published total is"),
+        "{}",
+        last_line(&output)
+    );
+    let text = stdout(&output);
+    assert!(text.lines().any(|l| l.starts_with("  V1   pass")), "{text}");
+}
+
+#[test]
+fn directory_without_an_index_is_a_clear_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = verify(temp.path(), &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let message = stderr(&output);
+    assert!(message.starts_with("error: could not read "), "{message}");
+    assert!(message.contains("record.json"), "{message}");
+    assert!(message.contains("an election record?"), "{message}");
+}
+
+#[test]
+fn a_file_is_not_a_record() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let output = verify(&dir.join(INDEX), &[]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("is not a directory"),
+        "{}",
+        stderr(&output)
+    );
+    let output = verify(&temp.path().join("nowhere"), &["--json"]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(
+        stderr(&output).contains("does not exist"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn truncated_ballots_fail_with_a_reason() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let path = dir.join("ballots.jsonl");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let output = verify(&dir, &[]);
+    assert_fails(&output, "V1");
+    let text = stdout(&output);
+    assert!(
+        text.contains("the file ends in the middle of a line (truncated?)"),
+        "{text}"
+    );
+    let (_, json) = report(&dir, &[]);
+    assert_eq!(json["checks"][7]["check"], "V8");
+    assert_eq!(json["checks"][7]["outcome"], "failed");
+}
+
+#[test]
+fn unlisted_file_fails_the_index_check() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    std::fs::write(dir.join("ceremony").join("notes.txt"), b"hello").unwrap();
+    let output = verify(&dir, &[]);
+    assert_fails(&output, "V1");
+    assert!(
+        last_line(&output).contains("ceremony/notes.txt is in the record directory but not listed"),
+        "{}",
+        last_line(&output)
+    );
+}
+
+#[test]
+fn board_key_option_pins_the_board() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = record(&temp);
+    let (_, json) = report(&dir, &[]);
+    let own = json["board_key"].as_str().unwrap().to_string();
+    let output = verify(&dir, &["--board-key", &own]);
+    assert!(output.status.success(), "{}", stdout(&output));
+
+    let other = BoardSigningKey::generate(&mut rand::rngs::OsRng)
+        .public()
+        .to_string();
+    let output = verify(&dir, &["--board-key", &other]);
+    assert_fails(&output, "V3");
+
+    for bad in ["", "xyz", &own[..63], &own.to_uppercase()] {
+        let output = verify(&dir, &["--board-key", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(output.stdout.is_empty());
+        assert!(
+            stderr(&output).contains("64 lowercase hex digits"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn bench_record_refuses_a_non_empty_directory_and_can_verify() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(temp.path().join("keep.txt"), b"mine").unwrap();
+    let output = tabella(&[
+        OsStr::new("bench"),
+        OsStr::new("record"),
+        OsStr::new("--voters"),
+        OsStr::new("2"),
+        OsStr::new("--out"),
+        temp.path().as_os_str(),
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("is not empty"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 1);
+
+    let out = temp.path().join("fresh");
+    let output = tabella(&[
+        OsStr::new("bench"),
+        OsStr::new("record"),
+        OsStr::new("--voters"),
+        OsStr::new("3"),
+        OsStr::new("--absent"),
+        OsStr::new("--verify"),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("Wrote a record of 3 voters"), "{text}");
+    assert!(text.contains("decrypted by trustees 1, 2, 3\n"), "{text}");
+    assert!(last_line(&output).starts_with("PASSED"), "{text}");
+}
