@@ -14,6 +14,7 @@ use super::{
 };
 use crate::elgamal::{Ciphertext, DecryptionShare, DiscreteLogTable, PublicKey};
 use crate::group::Scalar;
+use crate::manifest::Manifest;
 
 const REQUEST: &[u8] = b"tally-request";
 const PARTIAL: &[u8] = b"partial-decryption";
@@ -46,6 +47,45 @@ pub struct TallyRequest {
 }
 
 impl TallyRequest {
+    /// The request for the homomorphic sums of `counted` ballots of `manifest` (api.md §6.3):
+    /// one item per selection, in manifest order, labelled `contest id/selection id`, with the
+    /// largest possible total `counted × max over the contests of the largest value per
+    /// selection`. `sums[c][s]` is the sum for selection `s` of contest `c`. The service builds
+    /// the request with it at close, and the record verifier recomputes it (V15).
+    pub fn for_sums(
+        ceremony: CeremonyId,
+        joint_key: PublicKey,
+        manifest: &Manifest,
+        counted: u64,
+        sums: &[Vec<Ciphertext>],
+    ) -> Self {
+        Self {
+            ceremony,
+            joint_key,
+            max_count: manifest
+                .contests
+                .iter()
+                .map(|c| counted.saturating_mul(c.style.max_per_selection()))
+                .max()
+                .unwrap_or(0),
+            items: manifest
+                .contests
+                .iter()
+                .zip(sums)
+                .flat_map(|(contest, sums)| {
+                    contest
+                        .selections
+                        .iter()
+                        .zip(sums)
+                        .map(|(selection, ct)| TallyItem {
+                            label: format!("{}/{}", contest.id, selection.id),
+                            ciphertext: *ct,
+                        })
+                })
+                .collect(),
+        }
+    }
+
     fn body(&self) -> Canonical {
         let mut w = Canonical::new(REQUEST);
         w.fixed(&self.ceremony.0);

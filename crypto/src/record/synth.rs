@@ -29,7 +29,7 @@ use crate::board::{
     leaf_hash, BoardSigningKey, EntryKind, MerkleFrontier, SignedTreeHead, TreeHead,
 };
 use crate::ceremony::{
-    self, check_shares, deal, partial_decrypt, CeremonyParams, KeyShare, TallyItem, TallyRequest,
+    self, check_shares, deal, partial_decrypt, CeremonyParams, KeyShare, TallyRequest,
     TrusteeIdentity,
 };
 use crate::credential::CredentialSecret;
@@ -410,33 +410,13 @@ pub fn synthesize<S: RecordSink>(
     let (combined, absent, totals) = if counted == 0 {
         (Vec::new(), Vec::new(), None)
     } else {
-        let request = TallyRequest {
-            ceremony: params.id(),
-            joint_key: outcome.joint_key,
-            max_count: options
-                .manifest
-                .contests
-                .iter()
-                .map(|c| counted.saturating_mul(c.style.max_per_selection()))
-                .max()
-                .unwrap_or(0),
-            items: options
-                .manifest
-                .contests
-                .iter()
-                .zip(&sums)
-                .flat_map(|(contest, sums)| {
-                    contest
-                        .selections
-                        .iter()
-                        .zip(sums)
-                        .map(|(s, ct)| TallyItem {
-                            label: format!("{}/{}", contest.id, s.id),
-                            ciphertext: *ct,
-                        })
-                })
-                .collect(),
-        };
+        let request = TallyRequest::for_sums(
+            params.id(),
+            outcome.joint_key,
+            &options.manifest,
+            counted,
+            &sums,
+        );
         digests.write(sink, TALLY_REQUEST, &json(&request))?;
         let mut partials = Vec::new();
         for (i, identity) in trustees.iter().enumerate() {

@@ -1374,25 +1374,14 @@ impl RecordVerifier {
                 return None;
             }
         };
-        let manifest = setup.ctx.manifest();
-        let max_count = manifest
-            .contests
-            .iter()
-            .map(|c| counted.saturating_mul(c.style.max_per_selection()))
-            .max()
-            .unwrap_or(0);
-        let expected: Vec<(String, Ciphertext)> = manifest
-            .contests
-            .iter()
-            .zip(&self.sums)
-            .flat_map(|(contest, sums)| {
-                contest
-                    .selections
-                    .iter()
-                    .zip(sums)
-                    .map(|(s, ct)| (format!("{}/{}", contest.id, s.id), *ct))
-            })
-            .collect();
+        let expected = TallyRequest::for_sums(
+            outcome.ceremony,
+            outcome.joint_key,
+            setup.ctx.manifest(),
+            counted,
+            &self.sums,
+        );
+        let max_count = expected.max_count;
         let mut problems = Vec::new();
         if let Err(e) = request.validate(outcome) {
             problems.push(format!("the tally request is not valid: {e}"));
@@ -1412,14 +1401,15 @@ impl RecordVerifier {
                 request.max_count
             ));
         }
-        if request.items.len() != expected.len() {
+        if request.items.len() != expected.items.len() {
             problems.push(format!(
                 "the tally request has {} aggregates, but the manifest has {} selections",
                 request.items.len(),
-                expected.len()
+                expected.items.len()
             ));
         }
-        for (item, (label, ct)) in request.items.iter().zip(&expected) {
+        for (item, want) in request.items.iter().zip(&expected.items) {
+            let (label, ct) = (&want.label, &want.ciphertext);
             if item.label != *label {
                 problems.push(format!(
                     "the tally request's aggregate {:?} stands where {label:?} should",
@@ -1431,7 +1421,7 @@ impl RecordVerifier {
                 ));
             }
         }
-        self.tallies[Check::V15.slot()].items += expected.len() as u64;
+        self.tallies[Check::V15.slot()].items += expected.items.len() as u64;
         if !problems.is_empty() {
             for p in problems {
                 self.fail(Check::V15, p);

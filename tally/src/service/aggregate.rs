@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tabella_crypto::ballot::Ballot;
-use tabella_crypto::ceremony::{TallyItem, TallyOutcome, TallyRequest};
+use tabella_crypto::ceremony::{TallyOutcome, TallyRequest};
 use tabella_crypto::elgamal::Ciphertext;
 
 use super::store::{DbStore, RESULTS};
@@ -154,31 +154,13 @@ async fn aggregate(state: &AppState, election: &Election, total: u64) -> anyhow:
     let manifest = open.ctx.manifest().clone();
     let request = tokio::task::spawn_blocking(move || -> anyhow::Result<TallyRequest> {
         let key = KeyCeremony::load(&store, 0)?;
-        let request = TallyRequest {
-            ceremony: key.params.id(),
-            joint_key: key.outcome.joint_key,
-            max_count: manifest
-                .contests
-                .iter()
-                .map(|c| total.saturating_mul(c.style.max_per_selection()))
-                .max()
-                .unwrap_or(0),
-            items: manifest
-                .contests
-                .iter()
-                .zip(&sums)
-                .flat_map(|(contest, sums)| {
-                    contest
-                        .selections
-                        .iter()
-                        .zip(sums)
-                        .map(|(selection, ct)| TallyItem {
-                            label: format!("{}/{}", contest.id, selection.id),
-                            ciphertext: *ct,
-                        })
-                })
-                .collect(),
-        };
+        let request = TallyRequest::for_sums(
+            key.params.id(),
+            key.outcome.joint_key,
+            &manifest,
+            total,
+            &sums,
+        );
         request
             .validate(&key.outcome)
             .context("the aggregate does not make a valid tally request")?;
