@@ -17,8 +17,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::types::{
-    credentials_digest, ContestResult, CredentialList, ElectionParameters, EntryStatus,
-    RecordEntry, RecordFile, RecordIndex, Results, SelectionResult, RECORD_FORMAT,
+    credentials_digest, CredentialList, ElectionParameters, EntryStatus, RecordEntry, RecordFile,
+    RecordIndex, Results, RECORD_FORMAT,
 };
 use super::{
     check_path, dealer_path, partial_path, BALLOTS, CEREMONY, CREDENTIALS, ELECTION, INDEX,
@@ -407,8 +407,8 @@ pub fn synthesize<S: RecordSink>(
     digests.write(sink, TREE_HEAD, &json(&final_head))?;
 
     // The tally.
-    let (combined, absent, totals) = if counted == 0 {
-        (Vec::new(), Vec::new(), None)
+    let tally = if counted == 0 {
+        None
     } else {
         let request = TallyRequest::for_sums(
             params.id(),
@@ -439,41 +439,19 @@ pub fn synthesize<S: RecordSink>(
             digests.write(sink, &partial_path(j), &json(&partial))?;
             partials.push(partial);
         }
-        let tally = ceremony::combine(&params, &outcome, &request, &partials, &mut rng)
-            .map_err(|e| bad(e.to_string()))?;
-        (
-            tally.combined.clone(),
-            tally.absent.clone(),
-            Some(tally.totals.iter().map(|(_, v)| *v).collect::<Vec<_>>()),
+        Some(
+            ceremony::combine(&params, &outcome, &request, &partials, &mut rng)
+                .map_err(|e| bad(e.to_string()))?,
         )
     };
-    let mut flat = totals.unwrap_or_default().into_iter();
-    let results = Results {
-        election_id: election,
-        ballots_counted: counted,
-        contests: options
-            .manifest
-            .contests
-            .iter()
-            .map(|c| ContestResult {
-                id: c.id.clone(),
-                title: c.title.clone(),
-                selections: c
-                    .selections
-                    .iter()
-                    .map(|s| SelectionResult {
-                        id: s.id.clone(),
-                        label: s.label.clone(),
-                        total: flat.next().unwrap_or(0),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        combined,
-        absent,
-        board_root: hex::encode(final_head.head.root),
-        board_size: final_head.head.size,
-    };
+    let results = Results::from_tally(
+        election,
+        &options.manifest,
+        counted,
+        tally.as_ref(),
+        &final_head.head.root,
+        final_head.head.size,
+    );
     digests.write(sink, RESULTS, &json(&results))?;
 
     // The index, last.

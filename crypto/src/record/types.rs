@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ballot::{ElectionId, SpoiledBallot, TrackingCode};
 use crate::board::{BoardKey, BoardSignature, BoardSigningKey, EntryKind, Receipt};
-use crate::ceremony::{Canonical, CeremonyId};
+use crate::ceremony::{Canonical, CeremonyId, TallyOutcome};
 use crate::credential::CredentialKey;
 use crate::elgamal::PublicKey;
 use crate::manifest::{Manifest, ManifestHash};
@@ -290,6 +290,50 @@ pub struct Results {
     pub board_root: String,
     /// The board size the tally covers.
     pub board_size: u64,
+}
+
+impl Results {
+    /// The results of `manifest` from the tally's decrypted totals, in manifest order, and the
+    /// trustees it combined and found absent; every total 0 and no trustee named when `tally`
+    /// is `None` (no ballot counts, nothing to decrypt). The service publishes these at the
+    /// tally, and the verifier recomputes them (V18).
+    pub fn from_tally(
+        election_id: ElectionId,
+        manifest: &Manifest,
+        ballots_counted: u64,
+        tally: Option<&TallyOutcome>,
+        board_root: &[u8; 32],
+        board_size: u64,
+    ) -> Self {
+        let mut totals = tally
+            .into_iter()
+            .flat_map(|t| t.totals.iter().map(|(_, v)| *v));
+        Self {
+            election_id,
+            ballots_counted,
+            contests: manifest
+                .contests
+                .iter()
+                .map(|c| ContestResult {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    selections: c
+                        .selections
+                        .iter()
+                        .map(|s| SelectionResult {
+                            id: s.id.clone(),
+                            label: s.label.clone(),
+                            total: totals.next().unwrap_or(0),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            combined: tally.map(|t| t.combined.clone()).unwrap_or_default(),
+            absent: tally.map(|t| t.absent.clone()).unwrap_or_default(),
+            board_root: hex::encode(board_root),
+            board_size,
+        }
+    }
 }
 
 /// `anchors.json`: where the election is anchored on an EVM chain.

@@ -1497,40 +1497,14 @@ impl RecordVerifier {
             return None;
         };
         let p = &setup.parameters.parameters;
-        let mut totals = tally
-            .as_ref()
-            .map(|t| t.totals.iter().map(|(_, v)| *v).collect::<Vec<_>>())
-            .unwrap_or_default()
-            .into_iter();
-        let expected = Results {
-            election_id: p.election_id,
-            ballots_counted: self.counts.counted,
-            contests: p
-                .manifest
-                .contests
-                .iter()
-                .map(|c| super::ContestResult {
-                    id: c.id.clone(),
-                    title: c.title.clone(),
-                    selections: c
-                        .selections
-                        .iter()
-                        .map(|s| super::SelectionResult {
-                            id: s.id.clone(),
-                            label: s.label.clone(),
-                            total: totals.next().unwrap_or(0),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            combined: tally
-                .as_ref()
-                .map(|t| t.combined.clone())
-                .unwrap_or_default(),
-            absent: tally.as_ref().map(|t| t.absent.clone()).unwrap_or_default(),
-            board_root: hex::encode(head.head.root),
-            board_size: head.head.size,
-        };
+        let expected = Results::from_tally(
+            p.election_id,
+            &p.manifest,
+            self.counts.counted,
+            tally.as_ref(),
+            &head.head.root,
+            head.head.size,
+        );
         let mut problems = Vec::new();
         if results.election_id != expected.election_id {
             problems.push(format!("{RESULTS} is for election {}", results.election_id));

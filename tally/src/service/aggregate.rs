@@ -16,7 +16,7 @@ use tabella_crypto::elgamal::Ciphertext;
 
 use super::store::{DbStore, RESULTS};
 use super::{AppState, Election};
-use crate::api::{Aggregation, ContestResult, Results, SelectionResult};
+use crate::api::{Aggregation, Results};
 use crate::ceremony::{self, KeyCeremony, TALLY_REQUEST};
 
 /// Counted ballots verified and added per page.
@@ -198,48 +198,14 @@ pub async fn tally(state: &AppState, election: &Election) -> anyhow::Result<Resu
                 .context("the tally task failed")??,
         )
     };
-    let mut totals = outcome
-        .as_ref()
-        .map(|o| o.totals.iter().map(|(_, v)| *v).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter();
-    let contests = election
-        .manifest
-        .contests
-        .iter()
-        .map(|c| ContestResult {
-            id: c.id.clone(),
-            title: c.title.clone(),
-            selections: c
-                .selections
-                .iter()
-                .map(|s| SelectionResult {
-                    id: s.id.clone(),
-                    label: s.label.clone(),
-                    total: if counted == 0 {
-                        0
-                    } else {
-                        totals.next().unwrap_or(0)
-                    },
-                })
-                .collect(),
-        })
-        .collect();
-    Ok(Results {
-        election_id: election.id,
-        ballots_counted: counted,
-        contests,
-        combined: outcome
-            .as_ref()
-            .map(|o| o.combined.clone())
-            .unwrap_or_default(),
-        absent: outcome
-            .as_ref()
-            .map(|o| o.absent.clone())
-            .unwrap_or_default(),
-        board_root: hex::encode(root),
-        board_size: size,
-    })
+    Ok(Results::from_tally(
+        election.id,
+        &election.manifest,
+        counted,
+        outcome.as_ref(),
+        &root,
+        size,
+    ))
 }
 
 /// The stored results, if the election is tallied.
