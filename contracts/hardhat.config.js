@@ -15,6 +15,10 @@ module.exports = {
     hardhat: {
       chainId: 31337,
       hardfork: "cancun",
+      // A block every second even without transactions, and one per transaction: the chain's
+      // clock (the latest block's timestamp) moves on by itself, as on a public chain, so that
+      // the service sees voting close on chain.
+      mining: { auto: true, interval: 1000 },
     },
   },
 };

@@ -27,6 +27,13 @@ const REFERENCE_VERIFIER: &str = "spec/reference/verify_vectors.py";
 /// is removed first).
 const DEMO_RECORD: &str = "target/demo-record";
 
+/// The registry contract's npm package (solc, Hardhat), relative to the workspace root.
+const CONTRACTS_DIR: &str = "contracts";
+
+/// What to say when the contracts step finds no Node.js.
+const NODE_MISSING: &str =
+    "Node.js 18 or later and npm are needed for the contract compiler and the local chain; on Debian: apt-get install nodejs npm";
+
 /// What to say when the reference step finds no Python.
 const PYTHON_MISSING: &str =
     "python3 is needed for the reference verifier; on Debian: apt-get install python3";
@@ -71,6 +78,10 @@ enum Task {
 enum Step {
     /// `cargo fmt --all -- --check`.
     Fmt,
+    /// The registry contract: `npm ci` in `contracts/` when its packages are missing or older
+    /// than the lock file, then `node contracts/scripts/compile.js --check` (the committed ABI and
+    /// bytecode are what the pinned solc compiles, byte for byte).
+    Contracts,
     /// `cargo clippy --workspace --all-targets --locked -- -D warnings`.
     Clippy,
     /// `cargo test --workspace --locked`.
@@ -90,8 +101,9 @@ enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 8] = [
+    const ALL: [Step; 9] = [
         Step::Fmt,
+        Step::Contracts,
         Step::Clippy,
         Step::Test,
         Step::Reference,
@@ -107,6 +119,7 @@ impl Step {
     fn name(self) -> &'static str {
         match self {
             Step::Fmt => "fmt",
+            Step::Contracts => "contracts",
             Step::Clippy => "clippy",
             Step::Test => "test",
             Step::Reference => "reference",
@@ -122,6 +135,7 @@ impl Step {
         let mut cmd = cargo(root);
         match self {
             Step::Reference => return reference_commands(root),
+            Step::Contracts => return contracts_commands(root),
             Step::Fmt => cmd.args(["fmt", "--all", "--", "--check"]),
             Step::Clippy => cmd.args([
                 "clippy",
@@ -175,6 +189,9 @@ impl Step {
         if self == Step::Reference {
             ensure_python3()?;
         }
+        if self == Step::Contracts {
+            ensure_node()?;
+        }
         if self == Step::Demo {
             remove_old_record(&root.join(DEMO_RECORD))?;
         }
@@ -196,6 +213,53 @@ fn reference_commands(root: &Path) -> Vec<Command> {
             cmd
         })
         .collect()
+}
+
+/// The contracts step: `npm ci` in `contracts/` when needed (see [`npm_packages_stale`]), then
+/// the byte-for-byte check of the committed artifacts.
+fn contracts_commands(root: &Path) -> Vec<Command> {
+    let dir = root.join(CONTRACTS_DIR);
+    let mut commands = Vec::new();
+    if npm_packages_stale(&dir) {
+        let mut npm = Command::new("npm");
+        npm.current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund"]);
+        commands.push(npm);
+    }
+    let mut check = Command::new("node");
+    check
+        .current_dir(&dir)
+        .args(["scripts/compile.js", "--check"]);
+    commands.push(check);
+    commands
+}
+
+/// Whether `contracts/node_modules` is missing or older than `contracts/package-lock.json`
+/// (npm records what it installed in `node_modules/.package-lock.json`).
+fn npm_packages_stale(dir: &Path) -> bool {
+    let modified = |path: PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    match (
+        modified(dir.join("node_modules/.package-lock.json")),
+        modified(dir.join("package-lock.json")),
+    ) {
+        (Some(installed), Some(lock)) => installed < lock,
+        _ => true,
+    }
+}
+
+/// Fails with [`NODE_MISSING`] unless `node` and `npm` run.
+fn ensure_node() -> Result<()> {
+    for program in ["node", "npm"] {
+        match Command::new(program).arg("--version").output() {
+            Ok(output) if output.status.success() => {}
+            Ok(output) => bail!(
+                "{NODE_MISSING} (`{program} --version` failed: {})",
+                output.status
+            ),
+            Err(error) => bail!("{NODE_MISSING} (`{program}`: {error})"),
+        }
+    }
+    Ok(())
 }
 
 /// Removes the record an earlier demo step left at `dir`, so the demo can write a fresh one.
