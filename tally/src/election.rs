@@ -843,6 +843,7 @@ pub fn export(client: &ElectionClient, out: &Path) -> anyhow::Result<ExportSumma
         out,
         VerifyOptions {
             board_key: Some(info.board_key),
+            ..VerifyOptions::default()
         },
         |done, total| {
             bar.set_length(total);

@@ -206,6 +206,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
     let bar = ballots_bar();
     let options = VerifyOptions {
         board_key: args.board_key,
+        ..VerifyOptions::default()
     };
     // When the first chunk of ballots.jsonl was read, for the rate of entries.
     let mut streaming: Option<Instant> = None;

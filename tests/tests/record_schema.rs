@@ -24,7 +24,7 @@ use tabella_crypto::ceremony::{
 };
 use tabella_crypto::record::{
     AnchoredCheckpoint, Anchors, Check, CredentialList, FallbackBallot, RecordEntry, RecordFile,
-    RecordIndex, Results, SignedElectionParameters, BALLOTS, INDEX,
+    RecordIndex, RejectedFallbackBallot, Results, SignedElectionParameters, BALLOTS, INDEX,
 };
 
 fn spec() -> PathBuf {
@@ -258,8 +258,15 @@ fn example_anchors() -> Anchors {
         ],
         fallback: vec![FallbackBallot {
             transaction: tx(4),
+            chain_index: 0,
             index: 3,
             tracking_code: TrackingCode([0xd9; 32]),
+        }],
+        rejected: vec![RejectedFallbackBallot {
+            transaction: tx(6),
+            chain_index: 1,
+            tracking_code: TrackingCode([0xda; 32]),
+            reason: "the ballot's proofs do not verify".to_string(),
         }],
         result_transaction: Some(tx(5)),
     }
@@ -512,6 +519,28 @@ fn the_rust_serialization_of_anchors_matches_the_schema() {
     let mut value = serde_json::to_value(&anchors).expect("serializes");
     value["contract"] = json!(format!("0x{}", hex::encode_upper([0xab; 20])));
     assert!(!v.is_valid(&value), "an upper-case contract address passes");
+    // The refused fallback ballots are optional, but a refusal must say why, and a fallback
+    // ballot must say where it is on chain.
+    let document = serde_json::to_value(&anchors).expect("serializes");
+    let mut without = document.clone();
+    without.as_object_mut().map(|o| o.remove("rejected"));
+    assert!(
+        v.is_valid(&without),
+        "anchors.json without `rejected` is refused"
+    );
+    schema_refuses("Anchors", &document, "a refusal without a reason", |d| {
+        d["rejected"][0]["reason"] = json!("")
+    });
+    schema_refuses(
+        "Anchors",
+        &document,
+        "a fallback ballot without its chain index",
+        |d| {
+            d["fallback"][0]
+                .as_object_mut()
+                .map(|o| o.remove("chain_index"));
+        },
+    );
 }
 
 /// Applies `change` to a copy of `document` and asserts that the schema refuses the result.

@@ -2031,6 +2031,7 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
         &record,
         VerifyOptions {
             board_key: Some(info.board_key),
+            ..VerifyOptions::default()
         },
         |_, _| {},
     )

@@ -15,13 +15,17 @@
 //! | `ceremony/tally-request.json` | [`TallyRequest`](crate::ceremony::TallyRequest) | the aggregates |
 //! | `ceremony/partial-N.json` | [`PartialDecryptionMessage`](crate::ceremony::PartialDecryptionMessage) | partial decryptions with proofs |
 //! | `results.json` | [`Results`] | the tally |
-//! | `anchors.json` (optional) | [`Anchors`] | chain references: checkpoints, fallback ballots |
+//! | `anchors.json` (optional) | [`Anchors`] | chain references: checkpoints, fallback ballots taken and refused |
 //!
 //! The verifier ([`RecordVerifier`]) does no I/O: the caller hands it the documents, then the
 //! bytes of `ballots.jsonl` in chunks of any size, and asks for the [`Report`]. Ballots are
 //! checked in batches as they stream by, so memory does not grow with the number of ballots (it
 //! grows with the number of credentials, which the verifier must hold to check eligibility).
+//!
+//! Given what the registry contract holds for the election ([`ChainEvidence`], read by the
+//! caller: the verifier does no I/O), it also compares the record with the chain (V20, V21).
 
+mod chain;
 mod types;
 mod verify;
 
@@ -30,12 +34,19 @@ pub mod synth;
 #[cfg(test)]
 mod tests;
 
+pub use chain::{
+    trustee_keys_digest, ChainCheckpoint, ChainDispute, ChainElection, ChainEvidence,
+    ChainFallbackBallot, ChainResult, TRUSTEE_KEYS_DOMAIN,
+};
 pub use types::{
     credentials_digest, AnchoredCheckpoint, Anchors, ContestResult, CredentialList,
-    ElectionParameters, EntryStatus, FallbackBallot, RecordEntry, RecordFile, RecordIndex, Results,
-    SelectionResult, SignedElectionParameters, PARAMETERS_DOMAIN, RECORD_DOMAIN, RECORD_FORMAT,
+    ElectionParameters, EntryStatus, FallbackBallot, RecordEntry, RecordFile, RecordIndex,
+    RejectedFallbackBallot, Results, SelectionResult, SignedElectionParameters, PARAMETERS_DOMAIN,
+    RECORD_DOMAIN, RECORD_FORMAT,
 };
-pub use verify::{Check, CheckReport, Counts, Outcome, RecordVerifier, Report, VerifyOptions};
+pub use verify::{
+    ChainSummary, Check, CheckReport, Counts, Outcome, RecordVerifier, Report, VerifyOptions,
+};
 
 /// The index of the record.
 pub const INDEX: &str = "record.json";

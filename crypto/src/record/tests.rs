@@ -43,9 +43,13 @@ pub(crate) fn record() -> (Files, Synthesized) {
 }
 
 pub(crate) fn verify(files: &Files) -> Report {
+    verify_with(files, VerifyOptions::default())
+}
+
+pub(crate) fn verify_with(files: &Files, options: VerifyOptions) -> Report {
     let mut v = RecordVerifier::new(
         files.get(INDEX).map(Vec::as_slice).unwrap_or_default(),
-        VerifyOptions::default(),
+        options,
         &mut ChaCha20Rng::seed_from_u64(1),
     );
     for path in v.documents() {
@@ -699,6 +703,7 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
                     vec![],
                     vec![FallbackBallot {
                         transaction: tx(3),
+                        chain_index: 0,
                         index: spoiled.index,
                         tracking_code: spoiled.tracking_code,
                     }],
@@ -725,7 +730,112 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
             },
             "has only",
         ),
+        (
+            Check::V19,
+            "a position in the contract's list both taken and refused",
+            |f, _| {
+                let cast = entries(f)[find(f, Cast, EntryStatus::Counted)].clone();
+                let mut anchors = anchors_with(vec![], vec![fallback_of(&cast, 0)]);
+                anchors.rejected.push(refusal(0, [3; 32], "not a ballot"));
+                put_anchors(f, &anchors);
+            },
+            "are said to be the contract's fallback ballot 0",
+        ),
+        (
+            Check::V19,
+            "two different fallback ballots at one board entry",
+            |f, _| {
+                let all = entries(f);
+                let cast = &all[find(f, Cast, EntryStatus::Counted)];
+                let mut other = fallback_of(cast, 1);
+                other.tracking_code.0[0] ^= 1;
+                put_anchors(f, &anchors_with(vec![], vec![fallback_of(cast, 0), other]));
+            },
+            "two different fallback ballots",
+        ),
+        (
+            Check::V19,
+            "one fallback ballot at two board entries",
+            |f, _| {
+                let cast = entries(f)[find(f, Cast, EntryStatus::Counted)].clone();
+                let mut again = fallback_of(&cast, 1);
+                again.index += 1;
+                put_anchors(f, &anchors_with(vec![], vec![fallback_of(&cast, 0), again]));
+            },
+            "is said to be both board entry",
+        ),
+        (
+            Check::V19,
+            "a fallback ballot both taken and refused",
+            |f, _| {
+                let cast = entries(f)[find(f, Cast, EntryStatus::Counted)].clone();
+                let mut anchors = anchors_with(vec![], vec![fallback_of(&cast, 0)]);
+                anchors
+                    .rejected
+                    .push(refusal(1, cast.tracking_code.0, "bad proof"));
+                put_anchors(f, &anchors);
+            },
+            "is listed both as refused and as board entry",
+        ),
+        (
+            Check::V19,
+            "a refused fallback ballot the board holds as cast",
+            |f, _| {
+                let cast = entries(f)[find(f, Cast, EntryStatus::Counted)].clone();
+                let mut anchors = anchors_with(vec![], vec![]);
+                anchors
+                    .rejected
+                    .push(refusal(0, cast.tracking_code.0, "bad proof"));
+                put_anchors(f, &anchors);
+            },
+            "is listed as refused, yet the board holds it as cast entry",
+        ),
+        (
+            Check::V19,
+            "a refusal without a reason",
+            |f, _| {
+                let mut anchors = anchors_with(vec![], vec![]);
+                anchors.rejected.push(refusal(0, [3; 32], " "));
+                put_anchors(f, &anchors);
+            },
+            "gives no reason",
+        ),
+        (
+            Check::V19,
+            "a refusal's transaction hash in upper case",
+            |f, _| {
+                let mut anchors = anchors_with(vec![], vec![]);
+                let mut r = refusal(0, [3; 32], "not a ballot");
+                r.transaction = format!("0x{}", "AB".repeat(32));
+                anchors.rejected.push(r);
+                put_anchors(f, &anchors);
+            },
+            "is not 0x and 64 lowercase hex digits",
+        ),
     ]
+}
+
+fn fallback_of(entry: &RecordEntry, chain_index: u64) -> FallbackBallot {
+    FallbackBallot {
+        transaction: tx(100 + chain_index as u8),
+        chain_index,
+        index: entry.index,
+        tracking_code: entry.tracking_code,
+    }
+}
+
+fn refusal(chain_index: u64, code: [u8; 32], reason: &str) -> RejectedFallbackBallot {
+    RejectedFallbackBallot {
+        transaction: tx(100 + chain_index as u8),
+        chain_index,
+        tracking_code: crate::ballot::TrackingCode(code),
+        reason: reason.into(),
+    }
+}
+
+fn put_anchors(files: &mut Files, anchors: &Anchors) {
+    files.insert(ANCHORS.into(), serde_json::to_vec_pretty(anchors).unwrap());
+    reindex(files);
 }
 
 fn tx(n: u8) -> String {
@@ -739,6 +849,7 @@ fn anchors_with(checkpoints: Vec<AnchoredCheckpoint>, fallback: Vec<FallbackBall
         election_transaction: tx(1),
         checkpoints,
         fallback,
+        rejected: vec![],
         result_transaction: None,
     }
 }
@@ -767,6 +878,9 @@ fn every_check_fails_when_the_record_is_changed_at_its_point() {
         expect_first(&files, check, needle);
         covered.insert(check);
     }
+    // V20 and V21 compare the record with the chain: their tampers change either
+    // (`chain::every_chain_check_fails_when_the_record_or_the_chain_is_changed`).
+    covered.extend(chain::tampers().into_iter().map(|(check, ..)| check));
     let all: std::collections::BTreeSet<Check> = Check::ALL.into_iter().collect();
     assert_eq!(covered, all, "every check has a tamper that fails it");
 }
@@ -799,6 +913,7 @@ fn valid_anchors_pass_v19() {
         ],
         vec![FallbackBallot {
             transaction: tx(7),
+            chain_index: 0,
             index: cast.index,
             tracking_code: cast.tracking_code,
         }],
@@ -818,6 +933,7 @@ fn a_board_key_other_than_the_expected_one_fails_v3() {
         &files[INDEX],
         VerifyOptions {
             board_key: Some(other.public()),
+            ..VerifyOptions::default()
         },
         &mut ChaCha20Rng::seed_from_u64(1),
     );
@@ -953,7 +1069,7 @@ mod properties {
     }
 
     /// Every leaf value of a JSON document, as a JSON pointer.
-    fn leaves(value: &Value, at: String, out: &mut Vec<String>) {
+    pub(super) fn leaves(value: &Value, at: String, out: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
                 for (k, v) in map {
@@ -970,7 +1086,7 @@ mod properties {
     }
 
     /// A different value of the same kind.
-    fn change(value: &mut Value, pick: usize) {
+    pub(super) fn change(value: &mut Value, pick: usize) {
         match value {
             Value::Number(n) => {
                 let v = n.as_u64().unwrap_or(0);
@@ -1198,4 +1314,772 @@ fn an_overlong_line_is_refused_without_being_kept() {
     let (check, detail) = first_failure(&report).unwrap();
     assert_eq!(check, Check::V8);
     assert!(detail.contains("longer than"), "{detail}");
+}
+
+/// V20 and V21: a record anchored on chain and the registry's evidence that agrees with it, then
+/// one change of either for every failure the two checks report.
+mod chain {
+    use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    use super::super::synth::choices_for;
+    use super::*;
+    use crate::ballot::{ElectionContext, ElectionId};
+    use crate::board::{leaf_hash, EntryKind, MerkleFrontier, TreeHead, EMPTY_ROOT};
+    use crate::ceremony::CeremonyParams;
+    use crate::credential::CredentialSecret;
+    use crate::group::text;
+
+    const CHAIN_ID: u64 = 31337;
+    /// Voting opens (Unix seconds).
+    const OPENS: u64 = 1_767_225_600;
+    const WEEK: u64 = 7 * 86_400;
+
+    fn contract() -> String {
+        format!("0x{}", hex::encode([0xab; 20]))
+    }
+
+    fn parameters(files: &Files) -> ElectionParameters {
+        serde_json::from_slice::<SignedElectionParameters>(&files[ELECTION])
+            .unwrap()
+            .parameters
+    }
+
+    /// The root of the board's first `size` entries.
+    fn root_at(all: &[RecordEntry], size: usize) -> [u8; 32] {
+        let mut frontier = MerkleFrontier::new();
+        for e in &all[..size] {
+            frontier.push(e.tracking_code.0);
+        }
+        frontier.root()
+    }
+
+    fn ballot_bytes(entry: &RecordEntry) -> Vec<u8> {
+        text::from_base64("ballot", &entry.ballot).unwrap()
+    }
+
+    /// A new valid ballot of the record's election, by `credential`.
+    fn fresh_ballot(files: &Files, credential: &CredentialSecret, seed: u64) -> Vec<u8> {
+        let p = parameters(files);
+        let ctx = ElectionContext::new(p.election_id, p.manifest, p.joint_key).unwrap();
+        let choices: Vec<Vec<u64>> = ctx
+            .manifest()
+            .contests
+            .iter()
+            .map(|c| choices_for(c, seed))
+            .collect();
+        let (ballot, _) = ctx
+            .encrypt_ballot(&choices, credential, &mut ChaCha20Rng::seed_from_u64(seed))
+            .unwrap();
+        ballot.to_bytes().to_vec()
+    }
+
+    /// A tree head of `size` and `root`, signed by the board, as the registry holds it.
+    fn signed(
+        secrets: &Synthesized,
+        election: ElectionId,
+        size: u64,
+        root: [u8; 32],
+        transaction: String,
+    ) -> ChainCheckpoint {
+        let timestamp_ms = OPENS * 1000 + size * 1000;
+        let head = secrets.board.sign_tree_head(TreeHead {
+            election,
+            size,
+            root,
+            timestamp: timestamp_ms,
+        });
+        ChainCheckpoint {
+            transaction,
+            size,
+            root,
+            timestamp_ms,
+            signature: hex::encode(head.signature.to_bytes()),
+        }
+    }
+
+    /// The board's checkpoint at `size`.
+    fn checkpoint(
+        files: &Files,
+        secrets: &Synthesized,
+        size: usize,
+        tx: String,
+    ) -> ChainCheckpoint {
+        let root = root_at(&entries(files), size);
+        signed(
+            secrets,
+            parameters(files).election_id,
+            size as u64,
+            root,
+            tx,
+        )
+    }
+
+    /// `FallbackBallotCast`: the bytes at position `chain_index` (in the transaction
+    /// [`fallback_of`] and [`refusal`] name for it).
+    fn cast_on_chain(chain_index: u64, bytes: &[u8]) -> ChainFallbackBallot {
+        ChainFallbackBallot {
+            transaction: tx(100 + chain_index as u8),
+            chain_index,
+            digest: leaf_hash(bytes),
+            ballot: text::to_base64(bytes),
+        }
+    }
+
+    /// The synthetic record anchored on chain, and the chain's evidence: three checkpoints (0, 4
+    /// and the final size); seven ballots cast on chain, a cast ballot the board holds twice and
+    /// five refused ones (not a ballot, another election's, a bad signature, a credential not on
+    /// the list, a spoiled ballot); the result.
+    pub(super) fn anchored() -> (Files, Synthesized, ChainEvidence) {
+        let (mut files, secrets) = record();
+        let all = entries(&files);
+        let n = all.len();
+        let p = parameters(&files);
+        let ceremony: CeremonyParams = serde_json::from_slice(&files[CEREMONY]).unwrap();
+        let checkpoints = vec![
+            checkpoint(&files, &secrets, 0, tx(2)),
+            checkpoint(&files, &secrets, 4, tx(3)),
+            checkpoint(&files, &secrets, n, tx(4)),
+        ];
+        let cast = &all[find(&files, EntryKind::Cast, EntryStatus::Counted)];
+        let spoiled = &all[find(&files, EntryKind::Spoiled, EntryStatus::Spoiled)];
+        let mut other_election = ballot_bytes(cast);
+        other_election[1] ^= 1;
+        let mut bad_signature = ballot_bytes(cast);
+        let at = bad_signature.len() - 64;
+        bad_signature[at] ^= 1;
+        let stranger = CredentialSecret::insecure_from_seed(&[42; 32]);
+        let on_chain = [
+            ballot_bytes(cast),
+            ballot_bytes(cast),
+            b"not a ballot".to_vec(),
+            other_election,
+            bad_signature,
+            fresh_ballot(&files, &stranger, 3),
+            ballot_bytes(spoiled),
+        ];
+        let fallback: Vec<ChainFallbackBallot> = on_chain
+            .iter()
+            .enumerate()
+            .map(|(k, bytes)| cast_on_chain(k as u64, bytes))
+            .collect();
+        let reasons = [
+            "the ballot does not decode",
+            "the ballot is for another election",
+            "the ballot's signature does not verify",
+            "the credential is not on the list",
+            "the ballot was spoiled: it can never be cast",
+        ];
+        let anchors = Anchors {
+            chain_id: CHAIN_ID,
+            contract: contract(),
+            election_transaction: tx(1),
+            checkpoints: checkpoints
+                .iter()
+                .map(|c| AnchoredCheckpoint {
+                    size: c.size,
+                    root: c.root,
+                    transaction: c.transaction.clone(),
+                })
+                .collect(),
+            fallback: vec![fallback_of(cast, 0), fallback_of(cast, 1)],
+            rejected: fallback[2..]
+                .iter()
+                .zip(reasons)
+                .map(|(c, reason)| refusal(c.chain_index, c.digest, reason))
+                .collect(),
+            result_transaction: Some(tx(9)),
+        };
+        put_anchors(&mut files, &anchors);
+        let index: RecordIndex = serde_json::from_slice(&files[INDEX]).unwrap();
+        let result = ChainResult {
+            transaction: tx(9),
+            tally_digest: Sha256::digest(&files[RESULTS]).into(),
+            record_digest: index.anchored_digest(),
+            final_size: n as u64,
+            final_root: root_at(&all, n),
+            challenge_ends_at: OPENS + 2 * WEEK,
+            disputes: vec![],
+        };
+        let chain = ChainEvidence {
+            chain_id: CHAIN_ID,
+            contract: contract(),
+            election: Some(ChainElection {
+                transaction: tx(1),
+                operator: format!("0x{}", hex::encode([0x0f; 20])),
+                chain_id: CHAIN_ID,
+                manifest_hash: p.manifest_hash.0,
+                credentials_digest: p.credentials_digest,
+                trustee_keys_digest: trustee_keys_digest(&ceremony),
+                joint_key: p.joint_key.to_bytes(),
+                board_key: p.board_key.to_bytes(),
+                opens_at: OPENS,
+                closes_at: OPENS + WEEK,
+                challenge_period: WEEK,
+            }),
+            checkpoints,
+            fallback,
+            result: Some(result),
+        };
+        (files, secrets, chain)
+    }
+
+    fn verify_chain(files: &Files, chain: &ChainEvidence) -> Report {
+        verify_with(
+            files,
+            VerifyOptions {
+                chain: Some(chain.clone()),
+                ..VerifyOptions::default()
+            },
+        )
+    }
+
+    fn outcome(report: &Report, check: Check) -> Outcome {
+        report.checks[check as usize].outcome
+    }
+
+    fn detail(report: &Report, check: Check) -> String {
+        report.checks[check as usize]
+            .detail
+            .clone()
+            .unwrap_or_default()
+    }
+
+    /// Asserts that `check`, and no other check, failed, first with words containing `needle`.
+    fn expect_only(report: &Report, check: Check, needle: &str, what: &str) {
+        let not_passed: Vec<Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome != Outcome::Passed)
+            .map(|c| c.check)
+            .collect();
+        assert_eq!(not_passed, vec![check], "{what}: {:#?}", report.checks);
+        assert_eq!(outcome(report, check), Outcome::Failed, "{what}");
+        let detail = detail(report, check);
+        assert!(
+            detail.contains(needle),
+            "{}: {what}: {detail:?} does not mention {needle:?}",
+            check.id()
+        );
+        assert!(!report.passed());
+        assert!(report.results.is_none(), "no results from a failing record");
+    }
+
+    fn edit_anchors(files: &mut Files, f: impl FnOnce(&mut Anchors)) {
+        edit::<Anchors>(files, ANCHORS, f);
+        reindex(files);
+    }
+
+    fn flip_signature(cp: &mut ChainCheckpoint) {
+        let mut b = hex::decode(&cp.signature).unwrap();
+        b[0] ^= 1;
+        cp.signature = hex::encode(b);
+    }
+
+    type ChainTamper = fn(&mut Files, &mut ChainEvidence, &Synthesized);
+
+    /// For V20 and V21, each failure they report, from one change to the record or to the chain
+    /// evidence: `(check, what, tamper, words the failure must contain)`.
+    pub(super) fn tampers() -> Vec<(Check, &'static str, ChainTamper, &'static str)> {
+        vec![
+            (
+                Check::V20,
+                "a record that names no anchoring",
+                |f, c, _| {
+                    f.remove(ANCHORS);
+                    reindex(f);
+                    c.fallback.clear();
+                },
+                "the record has no anchors.json",
+            ),
+            (
+                Check::V20,
+                "evidence from another chain",
+                |_, c, _| c.chain_id = 1,
+                "anchors.json names chain 31337, but the chain evidence is from chain 1",
+            ),
+            (
+                Check::V20,
+                "evidence from another contract",
+                |_, c, _| c.contract = format!("0x{}", hex::encode([0xcd; 20])),
+                "anchors.json names contract",
+            ),
+            (
+                Check::V20,
+                "an election the registry does not know",
+                |_, c, _| c.election = None,
+                "the election is not registered with contract",
+            ),
+            (
+                Check::V20,
+                "another creation transaction",
+                |_, c, _| c.election.as_mut().unwrap().transaction = tx(77),
+                "the election was registered in transaction",
+            ),
+            (
+                Check::V20,
+                "a creation bound to another chain",
+                |_, c, _| c.election.as_mut().unwrap().chain_id = 5,
+                "the registration is bound to chain 5",
+            ),
+            (
+                Check::V20,
+                "another manifest hash",
+                |_, c, _| c.election.as_mut().unwrap().manifest_hash[0] ^= 1,
+                "the registry holds the manifest hash",
+            ),
+            (
+                Check::V20,
+                "another credentials digest",
+                |_, c, _| c.election.as_mut().unwrap().credentials_digest[0] ^= 1,
+                "the registry holds the credentials digest",
+            ),
+            (
+                Check::V20,
+                "another trustee keys digest",
+                |_, c, _| c.election.as_mut().unwrap().trustee_keys_digest[0] ^= 1,
+                "the registry holds the trustee keys digest",
+            ),
+            (
+                Check::V20,
+                "another joint key",
+                |_, c, _| c.election.as_mut().unwrap().joint_key[0] ^= 1,
+                "the registry holds the joint key",
+            ),
+            (
+                Check::V20,
+                "another board key",
+                |_, c, _| c.election.as_mut().unwrap().board_key[0] ^= 1,
+                "the registry holds the board key",
+            ),
+            (
+                Check::V20,
+                "checkpoints out of order",
+                |_, c, _| c.checkpoints.swap(1, 2),
+                "the chain's checkpoints do not strictly grow",
+            ),
+            (
+                Check::V20,
+                "a checkpoint of another board, signed by the board",
+                |f, c, s| {
+                    let election = parameters(f).election_id;
+                    c.checkpoints[1] = signed(s, election, 4, [7; 32], tx(3));
+                },
+                "but the board's root there is",
+            ),
+            (
+                Check::V20,
+                "a checkpoint beyond the board",
+                |f, c, s| {
+                    let election = parameters(f).election_id;
+                    c.checkpoints.push(signed(s, election, 99, [7; 32], tx(51)));
+                },
+                "anchors size 99, but the board has only 10 entries",
+            ),
+            (
+                Check::V20,
+                "a checkpoint's signature",
+                |_, c, _| flip_signature(&mut c.checkpoints[1]),
+                "does not verify under the record's board key",
+            ),
+            (
+                Check::V20,
+                "a checkpoint's timestamp",
+                |_, c, _| c.checkpoints[2].timestamp_ms += 1,
+                "does not verify under the record's board key",
+            ),
+            (
+                Check::V20,
+                "a checkpoint's signature cut short",
+                |_, c, _| c.checkpoints[1].signature.truncate(126),
+                "carries a signature that is not 64 bytes of lowercase hex",
+            ),
+            (
+                Check::V20,
+                "a checkpoint of another size than anchors.json says",
+                |f, c, s| c.checkpoints[1] = checkpoint(f, s, 5, tx(3)),
+                "on chain, but anchors.json says size 4",
+            ),
+            (
+                Check::V20,
+                "a checkpoint anchors.json does not list",
+                |f, c, s| c.checkpoints.insert(1, checkpoint(f, s, 2, tx(50))),
+                "that anchors.json does not list",
+            ),
+            (
+                Check::V20,
+                "a checkpoint the chain does not hold",
+                |_, c, _| {
+                    c.checkpoints.remove(1);
+                },
+                "that the chain does not hold",
+            ),
+            (
+                Check::V20,
+                "no result on chain",
+                |_, c, _| c.result = None,
+                "no result is published on chain",
+            ),
+            (
+                Check::V20,
+                "another result transaction",
+                |_, c, _| c.result.as_mut().unwrap().transaction = tx(78),
+                "but anchors.json names transaction",
+            ),
+            (
+                Check::V20,
+                "no result transaction in anchors.json",
+                |f, _, _| edit_anchors(f, |a| a.result_transaction = None),
+                "but anchors.json names no result transaction",
+            ),
+            (
+                Check::V20,
+                "another tally digest",
+                |_, c, _| c.result.as_mut().unwrap().tally_digest[0] ^= 1,
+                "the result on chain has tally digest",
+            ),
+            (
+                Check::V20,
+                "another record digest",
+                |_, c, _| c.result.as_mut().unwrap().record_digest[0] ^= 1,
+                "the result on chain has record digest",
+            ),
+            (
+                Check::V20,
+                "the record digest with anchors.json",
+                |f, c, _| {
+                    let index: RecordIndex = serde_json::from_slice(&f[INDEX]).unwrap();
+                    c.result.as_mut().unwrap().record_digest = index.digest();
+                },
+                "the result on chain has record digest",
+            ),
+            (
+                Check::V20,
+                "a result over another final head",
+                |_, c, _| c.result.as_mut().unwrap().final_size -= 1,
+                "the result on chain names a final tree head of size 9",
+            ),
+            (
+                Check::V20,
+                "a final head that is not the last checkpoint",
+                |f, c, _| {
+                    c.checkpoints.pop();
+                    edit_anchors(f, |a| {
+                        a.checkpoints.pop();
+                    });
+                },
+                "is not the last checkpoint",
+            ),
+            (
+                Check::V20,
+                "no checkpoint at all",
+                |f, c, _| {
+                    c.checkpoints.clear();
+                    edit_anchors(f, |a| a.checkpoints.clear());
+                },
+                "the chain holds no checkpoint",
+            ),
+            (
+                Check::V21,
+                "a ballot cast on chain that anchors.json does not mention",
+                |_, c, _| c.fallback.push(cast_on_chain(7, b"another ballot")),
+                "is neither on the board nor refused in anchors.json",
+            ),
+            (
+                Check::V21,
+                "a fallback ballot the chain does not hold",
+                |_, c, _| {
+                    c.fallback.pop();
+                },
+                "anchors.json lists fallback ballot 6",
+            ),
+            (
+                Check::V21,
+                "a digest that is not the ballot's",
+                |_, c, _| c.fallback[0].digest[0] ^= 1,
+                "the chain evidence is inconsistent: fallback ballot 0",
+            ),
+            (
+                Check::V21,
+                "ballot bytes that are not base64",
+                |_, c, _| c.fallback[2].ballot = "not base64!".into(),
+                "is not base64",
+            ),
+            (
+                Check::V21,
+                "a fallback ballot out of its place",
+                |_, c, _| c.fallback[1].chain_index = 9,
+                "says it is fallback ballot 9",
+            ),
+            (
+                Check::V21,
+                "another casting transaction",
+                |_, c, _| c.fallback[0].transaction = tx(90),
+                "but anchors.json names transaction",
+            ),
+            (
+                Check::V21,
+                "another ballot cast on chain than the board took",
+                |f, c, _| {
+                    let all = entries(f);
+                    let other = all
+                        .iter()
+                        .rfind(|e| e.kind == EntryKind::Cast)
+                        .unwrap();
+                    c.fallback[0] = cast_on_chain(0, &ballot_bytes(other));
+                },
+                "but anchors.json says",
+            ),
+            (
+                Check::V21,
+                "a valid ballot refused",
+                |f, c, s| {
+                    let valid = fresh_ballot(f, &s.credentials[0], 11);
+                    c.fallback.push(cast_on_chain(7, &valid));
+                    edit_anchors(f, |a| {
+                        a.rejected
+                            .push(refusal(7, leaf_hash(&valid), "the ballot does not decode"))
+                    });
+                },
+                "was refused as \"the ballot does not decode\", but it is a valid ballot of this election",
+            ),
+        ]
+    }
+
+    #[test]
+    fn an_anchored_record_passes_every_check_with_its_chain() {
+        let (files, _, chain) = anchored();
+        let report = verify_chain(&files, &chain);
+        assert!(report.passed(), "{:#?}", report.checks);
+        assert!(report.checks.iter().all(|c| c.outcome == Outcome::Passed));
+        assert!(report.results.is_some());
+        // Three checkpoints, two ballots taken, five refused.
+        assert_eq!(report.checks[Check::V19 as usize].items, 10);
+        assert_eq!(report.checks[Check::V21 as usize].items, 7);
+        assert!(
+            detail(&report, Check::V21).contains("7 ballots cast on chain, 5 of them refused"),
+            "{}",
+            detail(&report, Check::V21)
+        );
+        assert!(detail(&report, Check::V20).contains("no dispute filed"));
+        assert_eq!(
+            report.chain,
+            Some(ChainSummary {
+                chain_id: CHAIN_ID,
+                contract: contract(),
+                registered: true,
+                checkpoints: 3,
+                fallback_ballots: 7,
+                result_transaction: Some(tx(9)),
+                challenge_ends_at: Some(OPENS + 2 * WEEK),
+                disputes: 0,
+            })
+        );
+    }
+
+    #[test]
+    fn every_chain_check_fails_when_the_record_or_the_chain_is_changed() {
+        let (valid, secrets, chain) = anchored();
+        for (check, what, tamper, needle) in tampers() {
+            let mut files = valid.clone();
+            let mut evidence = chain.clone();
+            tamper(&mut files, &mut evidence, &secrets);
+            assert!(
+                files != valid || evidence != chain,
+                "{what}: the tamper changed nothing"
+            );
+            expect_only(&verify_chain(&files, &evidence), check, needle, what);
+        }
+    }
+
+    #[test]
+    fn chain_checks_are_skipped_not_passed_without_chain_evidence() {
+        let (anchored, ..) = anchored();
+        for files in [record().0, anchored] {
+            let report = verify(&files);
+            for check in [Check::V20, Check::V21] {
+                assert_eq!(outcome(&report, check), Outcome::Skipped);
+                assert_eq!(
+                    detail(&report, check),
+                    "no chain was given (tabella verify --rpc-url or --chain-dir)"
+                );
+            }
+            // The record still verifies, and says its anchoring was not checked.
+            assert!(report.passed(), "{:#?}", report.checks);
+            assert!(report.first_failure().is_none());
+            assert!(report.results.is_some());
+            assert_eq!(report.chain, None);
+            let json = serde_json::to_value(&report).unwrap();
+            assert_eq!(json["checks"][19]["check"], "V20");
+            assert_eq!(json["checks"][19]["outcome"], "skipped");
+            assert_eq!(json["checks"][20]["outcome"], "skipped");
+            assert!(json.get("chain").is_none());
+        }
+    }
+
+    #[test]
+    fn disputes_are_reported_without_failing() {
+        let (files, _, mut chain) = anchored();
+        let result = chain.result.as_mut().unwrap();
+        for k in 0..2u8 {
+            result.disputes.push(ChainDispute {
+                transaction: tx(60 + k),
+                challenger: format!("0x{}", hex::encode([0x33 + k; 20])),
+                evidence_digest: [0x44 + k; 32],
+            });
+        }
+        let report = verify_chain(&files, &chain);
+        assert!(report.passed(), "{:#?}", report.checks);
+        assert_eq!(report.chain.as_ref().map(|c| c.disputes), Some(2));
+        let note = detail(&report, Check::V20);
+        assert!(note.contains("2 dispute(s) filed"), "{note}");
+        assert!(note.contains(&tx(61)), "{note}");
+    }
+
+    #[test]
+    fn chain_checks_are_skipped_when_what_they_need_cannot_be_read() {
+        let (valid, _, chain) = anchored();
+        // anchors.json unreadable: V19 fails, V20 and V21 cannot run.
+        let mut files = valid.clone();
+        files.insert(ANCHORS.into(), b"{\"chain_id\": 1}".to_vec());
+        reindex(&mut files);
+        let report = verify_chain(&files, &chain);
+        assert_eq!(outcome(&report, Check::V19), Outcome::Failed);
+        for check in [Check::V20, Check::V21] {
+            assert_eq!(outcome(&report, check), Outcome::Skipped);
+            assert_eq!(
+                detail(&report, check),
+                "anchors.json could not be read (V19)"
+            );
+        }
+        // No election parameters: nothing to compare with.
+        let mut files = valid.clone();
+        files.insert(ELECTION.into(), b"[]".to_vec());
+        reindex(&mut files);
+        let report = verify_chain(&files, &chain);
+        assert_eq!(outcome(&report, Check::V2), Outcome::Failed);
+        for check in [Check::V20, Check::V21] {
+            assert_eq!(outcome(&report, check), Outcome::Skipped);
+        }
+        // A broken credential list: whether the refused stranger's credential is eligible
+        // cannot be told.
+        let mut files = valid;
+        edit::<CredentialList>(&mut files, CREDENTIALS, |l| l.digest = [0; 32]);
+        reindex(&mut files);
+        // The record anchored is this one (else V20 fails on the record digest).
+        let mut chain = chain;
+        let index: RecordIndex = serde_json::from_slice(&files[INDEX]).unwrap();
+        chain.result.as_mut().unwrap().record_digest = index.anchored_digest();
+        let report = verify_chain(&files, &chain);
+        assert_eq!(outcome(&report, Check::V4), Outcome::Failed);
+        assert_eq!(outcome(&report, Check::V20), Outcome::Passed);
+        assert_eq!(outcome(&report, Check::V21), Outcome::Skipped);
+        assert!(detail(&report, Check::V21).contains("the credential list is not valid (V4)"));
+    }
+
+    #[test]
+    fn the_anchored_digest_leaves_out_anchors_json_only() {
+        let (files, ..) = anchored();
+        let index: RecordIndex = serde_json::from_slice(&files[INDEX]).unwrap();
+        let without = RecordIndex {
+            files: index
+                .files
+                .iter()
+                .filter(|f| f.path != ANCHORS)
+                .cloned()
+                .collect(),
+            ..index.clone()
+        };
+        assert_ne!(index.anchored_digest(), index.digest());
+        assert_eq!(index.anchored_digest(), without.digest());
+        assert_eq!(without.anchored_digest(), without.digest());
+    }
+
+    #[test]
+    fn the_trustee_keys_digest_has_the_specified_layout() {
+        // spec/record.md §5, spec/anchoring.md ANCHOR-CREATE-2.
+        let (files, _) = record();
+        let ceremony: CeremonyParams = serde_json::from_slice(&files[CEREMONY]).unwrap();
+        let mut m = Vec::new();
+        m.extend_from_slice(&(TRUSTEE_KEYS_DOMAIN.len() as u64).to_le_bytes());
+        m.extend_from_slice(b"tabella/v1/trustee-keys");
+        m.extend_from_slice(&ceremony.election_id.0);
+        m.extend_from_slice(&ceremony.threshold.to_le_bytes());
+        m.extend_from_slice(&(ceremony.trustees.len() as u32).to_le_bytes());
+        for t in &ceremony.trustees {
+            m.extend_from_slice(&t.identity_key.to_bytes());
+        }
+        assert_eq!(m.len(), 8 + 23 + 32 + 4 + 4 + 32 * 3);
+        assert_eq!(
+            trustee_keys_digest(&ceremony),
+            <[u8; 32]>::from(Sha256::digest(&m))
+        );
+        // Any change of the trustees or the threshold changes it.
+        let mut other = ceremony.clone();
+        other.threshold += 1;
+        assert_ne!(trustee_keys_digest(&other), trustee_keys_digest(&ceremony));
+        let mut other = ceremony.clone();
+        other.trustees.swap(0, 1);
+        assert_ne!(trustee_keys_digest(&other), trustee_keys_digest(&ceremony));
+    }
+
+    #[test]
+    fn checkpoints_of_size_zero_carry_the_empty_root() {
+        let (files, secrets, mut chain) = anchored();
+        let election = parameters(&files).election_id;
+        chain.checkpoints[0] = signed(&secrets, election, 0, [9; 32], tx(2));
+        let report = verify_chain(&files, &chain);
+        assert_eq!(outcome(&report, Check::V20), Outcome::Failed);
+        assert!(detail(&report, Check::V20).contains(&hex::encode(EMPTY_ROOT)));
+    }
+
+    fn fixture() -> &'static (Files, ChainEvidence) {
+        static FIXTURE: std::sync::OnceLock<(Files, ChainEvidence)> = std::sync::OnceLock::new();
+        FIXTURE.get_or_init(|| {
+            let (files, _, chain) = anchored();
+            (files, chain)
+        })
+    }
+
+    /// Values of the evidence the record does not bind: who created the election, its schedule,
+    /// the challenge window and the disputes (reported, not judged).
+    fn unbound(pointer: &str) -> bool {
+        [
+            "/operator",
+            "/opens_at",
+            "/closes_at",
+            "/challenge_period",
+            "/challenge_ends_at",
+        ]
+        .iter()
+        .any(|end| pointer.ends_with(end))
+            || pointer.contains("/disputes/")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        /// One changed value anywhere in the chain evidence that the record binds is caught by
+        /// V20 or V21.
+        #[test]
+        fn a_changed_chain_value_is_rejected(leaf in 0usize..1_000_000, pick in 0usize..1000) {
+            let (files, chain) = fixture();
+            let mut value = serde_json::to_value(chain).unwrap();
+            let mut all = Vec::new();
+            super::properties::leaves(&value, String::new(), &mut all);
+            all.retain(|p| !unbound(p));
+            let pointer = &all[leaf % all.len()];
+            super::properties::change(value.pointer_mut(pointer).unwrap(), pick);
+            let changed: Result<ChainEvidence, _> = serde_json::from_value(value);
+            prop_assume!(changed.is_ok());
+            let changed = changed.unwrap();
+            prop_assert_ne!(&changed, chain);
+            let report = verify_chain(files, &changed);
+            let first = report.first_failure().map(|c| c.check);
+            prop_assert!(
+                matches!(first, Some(Check::V20 | Check::V21)),
+                "{pointer}: {first:?}"
+            );
+        }
+    }
 }

@@ -83,11 +83,22 @@ impl RecordIndex {
     /// ```
     /// with lengths and counts little-endian (`u64` lengths, `u32` count).
     pub fn digest(&self) -> [u8; 32] {
+        self.digest_of(self.files.iter())
+    }
+
+    /// The digest the chain anchors with the result (spec/record.md §5): the record digest
+    /// computed as if `anchors.json` were not listed. `anchors.json` names the very transaction
+    /// that publishes this digest, so it cannot be covered by it.
+    pub fn anchored_digest(&self) -> [u8; 32] {
+        self.digest_of(self.files.iter().filter(|f| f.path != super::ANCHORS))
+    }
+
+    fn digest_of<'a>(&self, files: impl Iterator<Item = &'a RecordFile> + Clone) -> [u8; 32] {
         let mut w = Canonical::new(RECORD_DOMAIN);
         w.bytes(self.format.as_bytes());
         w.fixed(&self.election_id.0);
-        w.u32(self.files.len() as u32);
-        for file in &self.files {
+        w.u32(files.clone().count() as u32);
+        for file in files {
             w.bytes(file.path.as_bytes());
             w.u64(file.size);
             w.fixed(&file.sha256);
@@ -350,9 +361,28 @@ pub struct Anchors {
     pub checkpoints: Vec<AnchoredCheckpoint>,
     /// Ballots cast through the contract, which the board must hold.
     pub fallback: Vec<FallbackBallot>,
+    /// Ballots cast through the contract that the board refused, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RejectedFallbackBallot>,
     /// The transaction that published the result, once published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_transaction: Option<String>,
+}
+
+/// A ballot cast through the contract that the board did not take (not a valid ballot of this
+/// election: it does not decode, its signature or proofs fail, or its credential is not on the
+/// list). The verifier re-checks that it is indeed invalid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedFallbackBallot {
+    /// The casting transaction.
+    pub transaction: String,
+    /// Its position in the contract's list of fallback ballots for the election (from 0).
+    pub chain_index: u64,
+    /// `SHA-256(0x00 ‖ ballot)`, as the contract stored it.
+    pub tracking_code: TrackingCode,
+    /// Why the board refused it, in words.
+    pub reason: String,
 }
 
 /// A signed tree head's size and root as anchored by a checkpoint transaction.
@@ -368,12 +398,15 @@ pub struct AnchoredCheckpoint {
     pub transaction: String,
 }
 
-/// A ballot cast through the contract (fallback casting) and where the board put it.
+/// A ballot cast through the contract (fallback casting) and where the board put it. Two
+/// fallback ballots with the same bytes (or one the board already held) name the same entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FallbackBallot {
     /// The casting transaction.
     pub transaction: String,
+    /// Its position in the contract's list of fallback ballots for the election (from 0).
+    pub chain_index: u64,
     /// The board entry that holds the ballot.
     pub index: u64,
     /// The ballot's tracking code.

@@ -7,9 +7,10 @@ use rand_core::{CryptoRngCore, SeedableRng};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::chain::{trustee_keys_digest, ChainEvidence};
 use super::types::{
-    credentials_digest, Anchors, CredentialList, EntryStatus, RecordEntry, RecordIndex, Results,
-    SignedElectionParameters, RECORD_FORMAT,
+    credentials_digest, Anchors, CredentialList, EntryStatus, FallbackBallot, RecordEntry,
+    RecordIndex, RejectedFallbackBallot, Results, SignedElectionParameters, RECORD_FORMAT,
 };
 use super::{
     check_path, dealer_path, partial_path, ANCHORS, BALLOTS, CEREMONY, CREDENTIALS, ELECTION,
@@ -17,7 +18,9 @@ use super::{
 };
 use crate::ballot::{Ballot, ElectionContext, ElectionId, SpoiledBallot};
 use crate::board::merkle::MerkleFrontier;
-use crate::board::{leaf_hash, BoardKey, EntryKind, SignedTreeHead, EMPTY_ROOT};
+use crate::board::{
+    leaf_hash, BoardKey, BoardSignature, EntryKind, SignedTreeHead, TreeHead, EMPTY_ROOT,
+};
 use crate::ceremony::{
     self, CeremonyOutcome, CeremonyParams, CheckMessage, DealerMessage, PartialDecryptionMessage,
     TallyOutcome, TallyRequest,
@@ -37,6 +40,9 @@ const MAX_LINE: usize = 1 << 20;
 
 /// Queued line bytes that trigger a batch before [`BATCH`] lines are queued.
 const MAX_QUEUED: usize = 32 << 20;
+
+/// Why V20 and V21 are skipped without chain evidence.
+const NO_CHAIN: &str = "no chain was given (tabella verify --rpc-url or --chain-dir)";
 
 /// One numbered check of spec/verification.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -80,11 +86,15 @@ pub enum Check {
     V18,
     /// The chain anchors.
     V19,
+    /// The record against the registry contract.
+    V20,
+    /// The ballots cast on chain.
+    V21,
 }
 
 impl Check {
     /// Every check, in order.
-    pub const ALL: [Check; 19] = [
+    pub const ALL: [Check; 21] = [
         Check::V1,
         Check::V2,
         Check::V3,
@@ -104,6 +114,8 @@ impl Check {
         Check::V17,
         Check::V18,
         Check::V19,
+        Check::V20,
+        Check::V21,
     ];
 
     /// The check's number (`V7` is 7).
@@ -138,7 +150,20 @@ impl Check {
             Check::V17 => "combination: the totals decrypt from the partial decryptions",
             Check::V18 => "results: every published figure recomputed",
             Check::V19 => "chain anchors: checkpoints and fallback ballots match the board",
+            Check::V20 => {
+                "registry contract: creation, checkpoints and result agree with the record"
+            }
+            Check::V21 => {
+                "fallback ballots: every ballot cast on chain is on the board or rightly refused"
+            }
         }
+    }
+
+    /// Whether the check compares the record with the chain ([`VerifyOptions::chain`]): V20 and
+    /// V21. Without chain evidence they are skipped, and the record still verifies
+    /// ([`Report::passed`]).
+    pub fn needs_chain(self) -> bool {
+        matches!(self, Check::V20 | Check::V21)
     }
 
     fn slot(self) -> usize {
@@ -210,23 +235,76 @@ pub struct Report {
     pub checks: Vec<CheckReport>,
     /// What the record holds.
     pub counts: Counts,
-    /// The results, when every check passed.
+    /// The results, when the record verifies ([`passed`](Self::passed)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Results>,
+    /// What the chain evidence says, when some was given ([`VerifyOptions::chain`]); `None`:
+    /// V20 and V21 were not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainSummary>,
 }
 
 impl Report {
-    /// Whether every check passed.
+    /// Whether the record verifies: every check passed, except that V20 and V21
+    /// ([`Check::needs_chain`]) may be skipped when no chain evidence was given (then
+    /// [`chain`](Self::chain) is `None`: the record verifies, its anchoring is not checked).
     pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.outcome == Outcome::Passed)
+        self.first_failure().is_none()
     }
 
-    /// The lowest-numbered failed check, else the lowest-numbered skipped one.
+    /// The lowest-numbered failed check, else the lowest-numbered skipped one, leaving out V20
+    /// and V21 skipped for want of chain evidence.
     pub fn first_failure(&self) -> Option<&CheckReport> {
+        let counts = |c: &&CheckReport| !(c.check.needs_chain() && self.chain.is_none());
         self.checks
             .iter()
+            .filter(counts)
             .find(|c| c.outcome == Outcome::Failed)
-            .or_else(|| self.checks.iter().find(|c| c.outcome == Outcome::Skipped))
+            .or_else(|| {
+                self.checks
+                    .iter()
+                    .filter(counts)
+                    .find(|c| c.outcome == Outcome::Skipped)
+            })
+    }
+}
+
+/// What the chain evidence says about the election (spec/verification.md §1): reported, with
+/// the disputes, which the verifier counts and does not judge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainSummary {
+    /// The chain id the evidence was read from.
+    pub chain_id: u64,
+    /// The registry contract.
+    pub contract: String,
+    /// Whether the registry knows the election.
+    pub registered: bool,
+    /// Checkpoints on chain.
+    pub checkpoints: u64,
+    /// Ballots cast through the contract.
+    pub fallback_ballots: u64,
+    /// The transaction that published the result, if published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_transaction: Option<String>,
+    /// The end of the challenge window (Unix seconds, block time), once the result is published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_ends_at: Option<u64>,
+    /// Disputes filed against the result (reported, never judged: V20 does not fail on them).
+    pub disputes: u64,
+}
+
+impl ChainSummary {
+    fn of(chain: &ChainEvidence) -> Self {
+        Self {
+            chain_id: chain.chain_id,
+            contract: chain.contract.clone(),
+            registered: chain.election.is_some(),
+            checkpoints: chain.checkpoints.len() as u64,
+            fallback_ballots: chain.fallback.len() as u64,
+            result_transaction: chain.result.as_ref().map(|r| r.transaction.clone()),
+            challenge_ends_at: chain.result.as_ref().map(|r| r.challenge_ends_at),
+            disputes: chain.result.as_ref().map_or(0, |r| r.disputes.len() as u64),
+        }
     }
 }
 
@@ -236,6 +314,10 @@ pub struct VerifyOptions {
     /// The board key the observer expects (from the election's publication or the chain). When
     /// given, a record signed by another key fails V3.
     pub board_key: Option<BoardKey>,
+    /// What the registry contract holds for the election, read by the caller (`tabella verify
+    /// --rpc-url` or `--chain-dir`). When given, V20 and V21 compare the record with it;
+    /// without it they are skipped (and the record can still verify: [`Report::passed`]).
+    pub chain: Option<ChainEvidence>,
 }
 
 #[derive(Default)]
@@ -312,6 +394,13 @@ pub struct RecordVerifier {
     anchors: Option<Anchors>,
     next_checkpoint: usize,
     fallback: BTreeMap<u64, [u8; 32]>,
+    /// The tracking codes `anchors.json` lists as refused, and the board entry holding each, if
+    /// any (its index and kind).
+    refused: BTreeMap<[u8; 32], Option<(u64, EntryKind)>>,
+    /// The board sizes the chain evidence names (checkpoints, the result's final head), and the
+    /// rebuilt root at each once the board reached it (V20).
+    chain_sizes: BTreeSet<u64>,
+    chain_roots: BTreeMap<u64, [u8; 32]>,
 }
 
 impl RecordVerifier {
@@ -346,9 +435,46 @@ impl RecordVerifier {
             anchors: None,
             next_checkpoint: 0,
             fallback: BTreeMap::new(),
+            refused: BTreeMap::new(),
+            chain_sizes: BTreeSet::new(),
+            chain_roots: BTreeMap::new(),
         };
+        match &v.options.chain {
+            None => {
+                v.skip(Check::V20, NO_CHAIN);
+                v.skip(Check::V21, NO_CHAIN);
+            }
+            Some(chain) => {
+                let sizes = chain
+                    .checkpoints
+                    .iter()
+                    .map(|c| c.size)
+                    .chain(chain.result.as_ref().map(|r| r.final_size));
+                v.chain_sizes = sizes.collect();
+            }
+        }
         v.read_index(index);
         v
+    }
+
+    /// Records each failure of `problems`, one check of `items` items (at least one per
+    /// problem).
+    fn conclude(&mut self, check: Check, items: u64, problems: Vec<String>) {
+        let t = &mut self.tallies[check.slot()];
+        t.items += items.max(problems.len() as u64);
+        t.failures += problems.len() as u64;
+        if t.first.is_none() {
+            t.first = problems.into_iter().next();
+        }
+    }
+
+    /// Pushes one leaf onto the rebuilt board, keeping its root at the sizes the chain names.
+    fn push_leaf(&mut self, leaf: [u8; 32]) {
+        self.frontier.push(leaf);
+        let size = self.frontier.len();
+        if self.chain_sizes.contains(&size) {
+            self.chain_roots.insert(size, self.frontier.root());
+        }
     }
 
     fn fail(&mut self, check: Check, reason: impl Into<String>) {
@@ -934,7 +1060,7 @@ impl RecordVerifier {
             receipt,
         } = parsed;
         self.counts.entries += 1;
-        self.frontier.push(leaf);
+        self.push_leaf(leaf);
         self.check_checkpoints(index + 1);
         if !matches!(self.setup, Some(Some(_))) {
             return;
@@ -981,8 +1107,11 @@ impl RecordVerifier {
         // V13: the counting rule (incrementally; completed in `finish`).
         self.count(index, &entry, voter);
 
-        // V19: a fallback ballot said to be here.
+        // V19: a fallback ballot said to be here, or one said to be refused.
         self.check_fallback(index, Some(&entry));
+        if let Some(held @ None) = self.refused.get_mut(&leaf) {
+            *held = Some((index, entry.kind));
+        }
 
         // V10, V11 (batched); the aggregate.
         if let Some(ballot) = ballot {
@@ -1208,19 +1337,24 @@ impl RecordVerifier {
                 ),
             );
             let line = std::mem::take(&mut self.line);
-            self.frontier.push(leaf_hash(&line));
+            self.push_leaf(leaf_hash(&line));
             self.counts.entries += 1;
         }
         self.finish_files();
+        let chain = self.options.chain.take();
         if let Some(Some(setup)) = self.setup.take() {
             self.finish_counting(&setup);
             let head = self.check_final_head(&setup);
             let tally = self.check_tally(&setup);
             let results = self.check_results(&setup, head.as_ref(), tally.as_ref());
             self.finish_anchors();
-            return self.report(Some(&setup), results);
+            if let Some(chain) = &chain {
+                self.check_registry(&setup, chain);
+                self.check_chain_ballots(&setup, chain);
+            }
+            return self.report(Some(&setup), results, chain.as_ref());
         }
-        self.report(None, None)
+        self.report(None, None, chain.as_ref())
     }
 
     fn finish_files(&mut self) {
@@ -1585,34 +1719,39 @@ impl RecordVerifier {
     }
 
     fn finish_anchors(&mut self) {
-        let Some(anchors) = self.anchors.take() else {
+        let Some(anchors) = &self.anchors else {
             return;
         };
         let entries = self.counts.entries;
+        let mut problems = Vec::new();
         if let Some(cp) = anchors.checkpoints.get(self.next_checkpoint) {
             if cp.size > entries {
-                self.fail(
-                    Check::V19,
-                    format!(
-                        "the checkpoint in transaction {} anchors size {}, but the board has only {entries} entries",
-                        cp.transaction, cp.size
-                    ),
-                );
+                problems.push(format!(
+                    "the checkpoint in transaction {} anchors size {}, but the board has only {entries} entries",
+                    cp.transaction, cp.size
+                ));
             }
         }
-        let missing: Vec<(u64, [u8; 32])> =
-            std::mem::take(&mut self.fallback).into_iter().collect();
-        for (index, code) in missing {
-            self.fail(
-                Check::V19,
-                format!(
-                    "the fallback ballot {} cast on chain should be board entry {index}, but the board has only {entries} entries",
-                    hex::encode(code)
-                ),
-            );
+        for (index, code) in std::mem::take(&mut self.fallback) {
+            problems.push(format!(
+                "the fallback ballot {} cast on chain should be board entry {index}, but the board has only {entries} entries",
+                hex::encode(code)
+            ));
         }
-        self.tallies[Check::V19.slot()].items +=
-            (anchors.checkpoints.len() + anchors.fallback.len()) as u64;
+        for (code, held) in &self.refused {
+            if let Some((index, EntryKind::Cast)) = held {
+                problems.push(format!(
+                    "the fallback ballot {} is listed as refused, yet the board holds it as cast entry {index}",
+                    hex::encode(code)
+                ));
+            }
+        }
+        let items =
+            (anchors.checkpoints.len() + anchors.fallback.len() + anchors.rejected.len()) as u64;
+        for p in problems {
+            self.fail(Check::V19, p);
+        }
+        self.tallies[Check::V19.slot()].items += items;
     }
 
     /// V19's checks of `anchors.json` itself, before the ballots stream by.
@@ -1637,6 +1776,7 @@ impl RecordVerifier {
         let mut transactions = vec![&anchors.election_transaction];
         transactions.extend(anchors.checkpoints.iter().map(|c| &c.transaction));
         transactions.extend(anchors.fallback.iter().map(|f| &f.transaction));
+        transactions.extend(anchors.rejected.iter().map(|r| &r.transaction));
         transactions.extend(anchors.result_transaction.iter());
         for tx in transactions {
             if !is_hex_prefixed(tx, 32) {
@@ -1660,18 +1800,70 @@ impl RecordVerifier {
                 ));
             }
         }
-        let mut fallback = BTreeMap::new();
-        for f in &anchors.fallback {
-            if fallback.insert(f.index, f.tracking_code.0).is_some() {
+        // Each position in the contract's list once, whether taken or refused.
+        let mut positions = BTreeSet::new();
+        let listed = anchors
+            .fallback
+            .iter()
+            .map(|f| (f.chain_index, &f.transaction))
+            .chain(
+                anchors
+                    .rejected
+                    .iter()
+                    .map(|r| (r.chain_index, &r.transaction)),
+            );
+        for (position, tx) in listed {
+            if !positions.insert(position) {
                 problems.push(format!(
-                    "two fallback ballots are said to be board entry {}",
-                    f.index
+                    "two fallback ballots are said to be the contract's fallback ballot {position} (again in transaction {tx})"
                 ));
             }
+        }
+        // Two casts of the same bytes name the same entry; different bytes never do.
+        let mut fallback = BTreeMap::new();
+        let mut entry_of: BTreeMap<[u8; 32], u64> = BTreeMap::new();
+        for f in &anchors.fallback {
+            let code = f.tracking_code.0;
+            if let Some(other) = fallback.insert(f.index, code) {
+                if other != code {
+                    problems.push(format!(
+                        "two different fallback ballots, {} and {}, are said to be board entry {}",
+                        hex::encode(other),
+                        hex::encode(code),
+                        f.index
+                    ));
+                }
+            }
+            if let Some(other) = entry_of.insert(code, f.index) {
+                if other != f.index {
+                    problems.push(format!(
+                        "the fallback ballot {} is said to be both board entry {other} and board entry {}",
+                        hex::encode(code),
+                        f.index
+                    ));
+                }
+            }
+        }
+        let mut refused = BTreeMap::new();
+        for r in &anchors.rejected {
+            if r.reason.trim().is_empty() {
+                problems.push(format!(
+                    "the fallback ballot refused in transaction {} gives no reason",
+                    r.transaction
+                ));
+            }
+            if let Some(index) = entry_of.get(&r.tracking_code.0) {
+                problems.push(format!(
+                    "the fallback ballot {} is listed both as refused and as board entry {index}",
+                    r.tracking_code
+                ));
+            }
+            refused.insert(r.tracking_code.0, None);
         }
         for p in problems {
             self.fail(Check::V19, p);
         }
+        self.refused = refused;
         self.next_checkpoint = anchors
             .checkpoints
             .iter()
@@ -1681,7 +1873,433 @@ impl RecordVerifier {
         self.anchors = Some(anchors);
     }
 
-    fn report(mut self, setup: Option<&Setup>, results: Option<Results>) -> Report {
+    /// Whether `anchors.json` is in the record but could not be read (a V19 failure).
+    fn anchors_unreadable(&self) -> bool {
+        self.anchors.is_none() && self.documents.contains_key(ANCHORS)
+    }
+
+    /// The rebuilt board's root at `size`, if the board reached it and the chain names it.
+    fn chain_root_at(&self, size: u64) -> Option<[u8; 32]> {
+        if size == 0 {
+            Some(EMPTY_ROOT)
+        } else {
+            self.chain_roots.get(&size).copied()
+        }
+    }
+
+    /// V20: the record against the registry's creation, checkpoints and result.
+    fn check_registry(&mut self, setup: &Setup, chain: &ChainEvidence) {
+        if self.anchors_unreadable() {
+            self.skip(Check::V20, "anchors.json could not be read (V19)");
+            return;
+        }
+        let Some(anchors) = &self.anchors else {
+            let problem = format!(
+                "the record has no anchors.json, so it names no anchoring, yet contract {} on chain {} was given",
+                chain.contract, chain.chain_id
+            );
+            return self.conclude(Check::V20, 1, vec![problem]);
+        };
+        let Some(ceremony) = self
+            .documents
+            .get(CEREMONY)
+            .and_then(|b| serde_json::from_slice::<CeremonyParams>(b).ok())
+        else {
+            self.skip(
+                Check::V20,
+                "the key ceremony's parameters could not be read (V5)",
+            );
+            return;
+        };
+        let p = &setup.parameters.parameters;
+        let mut problems = Vec::new();
+        let mut items = 0u64;
+
+        // 1. The chain and the contract.
+        items += 1;
+        if anchors.chain_id != chain.chain_id {
+            problems.push(format!(
+                "anchors.json names chain {}, but the chain evidence is from chain {}",
+                anchors.chain_id, chain.chain_id
+            ));
+        }
+        if !anchors.contract.eq_ignore_ascii_case(&chain.contract) {
+            problems.push(format!(
+                "anchors.json names contract {}, but the chain evidence is from contract {}",
+                anchors.contract, chain.contract
+            ));
+        }
+
+        // 2. The registration.
+        items += 1;
+        match &chain.election {
+            None => problems.push(format!(
+                "the election is not registered with contract {} on chain {}",
+                chain.contract, chain.chain_id
+            )),
+            Some(e) => {
+                if !e
+                    .transaction
+                    .eq_ignore_ascii_case(&anchors.election_transaction)
+                {
+                    problems.push(format!(
+                        "the election was registered in transaction {}, but anchors.json names transaction {}",
+                        e.transaction, anchors.election_transaction
+                    ));
+                }
+                if e.chain_id != chain.chain_id {
+                    problems.push(format!(
+                        "the registration is bound to chain {}, but the chain evidence is from chain {}",
+                        e.chain_id, chain.chain_id
+                    ));
+                }
+                let bound = [
+                    (
+                        "manifest hash",
+                        e.manifest_hash,
+                        p.manifest_hash.0,
+                        ELECTION,
+                    ),
+                    (
+                        "credentials digest",
+                        e.credentials_digest,
+                        p.credentials_digest,
+                        CREDENTIALS,
+                    ),
+                    (
+                        "trustee keys digest",
+                        e.trustee_keys_digest,
+                        trustee_keys_digest(&ceremony),
+                        CEREMONY,
+                    ),
+                    ("joint key", e.joint_key, p.joint_key.to_bytes(), ELECTION),
+                    ("board key", e.board_key, p.board_key.to_bytes(), ELECTION),
+                ];
+                for (what, on_chain, in_record, file) in bound {
+                    if on_chain != in_record {
+                        problems.push(format!(
+                            "the registry holds the {what} {}, but {file} gives {}",
+                            hex::encode(on_chain),
+                            hex::encode(in_record)
+                        ));
+                    }
+                }
+            }
+        }
+
+        // 3. The checkpoints: each a signed tree head of the board, each listed in anchors.json.
+        if let Some(w) = chain
+            .checkpoints
+            .windows(2)
+            .find(|w| w[0].size >= w[1].size)
+        {
+            problems.push(format!(
+                "the chain's checkpoints do not strictly grow: size {} in transaction {} follows size {}",
+                w[1].size, w[1].transaction, w[0].size
+            ));
+        }
+        let entries = self.counts.entries;
+        let listed: HashMap<String, (u64, [u8; 32])> = anchors
+            .checkpoints
+            .iter()
+            .map(|a| (a.transaction.to_ascii_lowercase(), (a.size, a.root)))
+            .collect();
+        for cp in &chain.checkpoints {
+            items += 1;
+            match self.chain_root_at(cp.size) {
+                None => problems.push(format!(
+                    "the checkpoint in transaction {} anchors size {}, but the board has only {entries} entries",
+                    cp.transaction, cp.size
+                )),
+                Some(root) if root != cp.root => problems.push(format!(
+                    "the checkpoint in transaction {} anchors root {} at size {}, but the board's root there is {}",
+                    cp.transaction,
+                    hex::encode(cp.root),
+                    cp.size,
+                    hex::encode(root)
+                )),
+                Some(_) => {}
+            }
+            let signature = text::from_hex_vec("checkpoint signature", &cp.signature)
+                .ok()
+                .and_then(|b| BoardSignature::from_bytes(&b).ok());
+            match signature {
+                None => problems.push(format!(
+                    "the checkpoint in transaction {} carries a signature that is not 64 bytes of lowercase hex",
+                    cp.transaction
+                )),
+                Some(signature) => {
+                    let head = SignedTreeHead {
+                        head: TreeHead {
+                            election: p.election_id,
+                            size: cp.size,
+                            root: cp.root,
+                            timestamp: cp.timestamp_ms,
+                        },
+                        signature,
+                    };
+                    if head.verify(&p.board_key).is_err() {
+                        problems.push(format!(
+                            "the board's signature on the checkpoint in transaction {} (size {}) does not verify under the record's board key",
+                            cp.transaction, cp.size
+                        ));
+                    }
+                }
+            }
+            match listed.get(&cp.transaction.to_ascii_lowercase()) {
+                None => problems.push(format!(
+                    "the chain holds a checkpoint of size {} in transaction {} that anchors.json does not list",
+                    cp.size, cp.transaction
+                )),
+                Some((size, root)) if (*size, *root) != (cp.size, cp.root) => {
+                    problems.push(format!(
+                        "the checkpoint in transaction {} anchors size {} with root {} on chain, but anchors.json says size {size} with root {}",
+                        cp.transaction,
+                        cp.size,
+                        hex::encode(cp.root),
+                        hex::encode(root)
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        let on_chain: BTreeSet<String> = chain
+            .checkpoints
+            .iter()
+            .map(|c| c.transaction.to_ascii_lowercase())
+            .collect();
+        for a in &anchors.checkpoints {
+            if !on_chain.contains(&a.transaction.to_ascii_lowercase()) {
+                problems.push(format!(
+                    "anchors.json lists a checkpoint of size {} in transaction {} that the chain does not hold",
+                    a.size, a.transaction
+                ));
+            }
+        }
+
+        // 4. The result.
+        items += 1;
+        let mut note = None;
+        match &chain.result {
+            None => problems.push("no result is published on chain for this election".to_string()),
+            Some(r) => {
+                match &anchors.result_transaction {
+                    Some(tx) if tx.eq_ignore_ascii_case(&r.transaction) => {}
+                    Some(tx) => problems.push(format!(
+                        "the result was published in transaction {}, but anchors.json names transaction {tx}",
+                        r.transaction
+                    )),
+                    None => problems.push(format!(
+                        "the result was published in transaction {}, but anchors.json names no result transaction",
+                        r.transaction
+                    )),
+                }
+                match self.listed.get(RESULTS) {
+                    Some((_, sha256)) if *sha256 == r.tally_digest => {}
+                    Some((_, sha256)) => problems.push(format!(
+                        "the result on chain has tally digest {}, but results.json hashes to {}",
+                        hex::encode(r.tally_digest),
+                        hex::encode(sha256)
+                    )),
+                    None => problems.push(
+                        "the result on chain has a tally digest, but the record has no results.json"
+                            .to_string(),
+                    ),
+                }
+                if let Some(index) = &self.index {
+                    let anchored = index.anchored_digest();
+                    if anchored != r.record_digest {
+                        problems.push(format!(
+                            "the result on chain has record digest {}, but the record (without anchors.json) has digest {}",
+                            hex::encode(r.record_digest),
+                            hex::encode(anchored)
+                        ));
+                    }
+                }
+                let root = self.frontier.root();
+                if (r.final_size, r.final_root) != (entries, root) {
+                    problems.push(format!(
+                        "the result on chain names a final tree head of size {} with root {}, but the board has {entries} entries with root {}",
+                        r.final_size,
+                        hex::encode(r.final_root),
+                        hex::encode(root)
+                    ));
+                }
+                match chain.checkpoints.last() {
+                    None => problems.push(format!(
+                        "the result's final tree head (size {}) is not checkpointed: the chain holds no checkpoint",
+                        r.final_size
+                    )),
+                    Some(cp) if (cp.size, cp.root) != (r.final_size, r.final_root) => {
+                        problems.push(format!(
+                            "the result's final tree head (size {}, root {}) is not the last checkpoint (size {}, root {})",
+                            r.final_size,
+                            hex::encode(r.final_root),
+                            cp.size,
+                            hex::encode(cp.root)
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                let disputes = if r.disputes.is_empty() {
+                    "no dispute filed".to_string()
+                } else {
+                    let txs: Vec<&str> =
+                        r.disputes.iter().map(|d| d.transaction.as_str()).collect();
+                    format!(
+                        "{} dispute(s) filed, reported and not judged: {}",
+                        r.disputes.len(),
+                        txs.join(", ")
+                    )
+                };
+                note = Some(format!(
+                    "{} checkpoints; result in transaction {}, challenge window until {} (Unix seconds); {disputes}",
+                    chain.checkpoints.len(),
+                    r.transaction,
+                    r.challenge_ends_at
+                ));
+            }
+        }
+        self.conclude(Check::V20, items, problems);
+        if let Some(note) = note {
+            self.note(Check::V20, note);
+        }
+    }
+
+    /// V21: every ballot cast on chain is listed in `anchors.json`, as a board entry (which V19
+    /// ties to the board) or as refused, and a refused one is indeed not a valid ballot.
+    fn check_chain_ballots(&mut self, setup: &Setup, chain: &ChainEvidence) {
+        if self.anchors_unreadable() {
+            self.skip(Check::V21, "anchors.json could not be read (V19)");
+            return;
+        }
+        let anchors = self.anchors.take();
+        let (taken, refused): (&[FallbackBallot], &[RejectedFallbackBallot]) = match &anchors {
+            Some(a) => (&a.fallback, &a.rejected),
+            None => (&[], &[]),
+        };
+        // What anchors.json says of each position in the contract's list (the first claim; V19
+        // fails on a second).
+        let mut claims: BTreeMap<u64, Claim<'_>> = BTreeMap::new();
+        for f in taken {
+            claims.entry(f.chain_index).or_insert(Claim::Taken(f));
+        }
+        for r in refused {
+            claims.entry(r.chain_index).or_insert(Claim::Refused(r));
+        }
+        let mut problems = Vec::new();
+        let mut judged_refused = 0u64;
+        for (k, c) in chain.fallback.iter().enumerate() {
+            let k = k as u64;
+            if c.chain_index != k {
+                problems.push(format!(
+                    "the chain evidence is inconsistent: fallback ballot {k} (transaction {}) says it is fallback ballot {}",
+                    c.transaction, c.chain_index
+                ));
+                continue;
+            }
+            let bytes = match text::from_base64("ballot", &c.ballot) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    problems.push(format!(
+                        "the chain evidence is inconsistent: fallback ballot {k} (transaction {}) is not base64: {e}",
+                        c.transaction
+                    ));
+                    continue;
+                }
+            };
+            let code = leaf_hash(&bytes);
+            if code != c.digest {
+                problems.push(format!(
+                    "the chain evidence is inconsistent: fallback ballot {k} (transaction {}) has digest {}, but its bytes hash to {}",
+                    c.transaction,
+                    hex::encode(c.digest),
+                    hex::encode(code)
+                ));
+                continue;
+            }
+            let Some(claim) = claims.get(&k) else {
+                problems.push(format!(
+                    "the ballot cast on chain in transaction {} (fallback ballot {k}, tracking code {}) is neither on the board nor refused in anchors.json",
+                    c.transaction,
+                    hex::encode(code)
+                ));
+                continue;
+            };
+            let (tx, claimed) = claim.transaction_and_code();
+            if !tx.eq_ignore_ascii_case(&c.transaction) {
+                problems.push(format!(
+                    "fallback ballot {k} was cast on chain in transaction {}, but anchors.json names transaction {tx}",
+                    c.transaction
+                ));
+            } else if claimed != code {
+                problems.push(format!(
+                    "fallback ballot {k} on chain has tracking code {}, but anchors.json says {}",
+                    hex::encode(code),
+                    hex::encode(claimed)
+                ));
+            } else if let Claim::Refused(r) = claim {
+                judged_refused += 1;
+                match self.judge_refused(setup, &bytes, code) {
+                    Refusal::Right => {}
+                    Refusal::Wrong => problems.push(format!(
+                        "fallback ballot {k} (transaction {}, tracking code {}) was refused as {:?}, but it is a valid ballot of this election",
+                        c.transaction,
+                        hex::encode(code),
+                        r.reason
+                    )),
+                    Refusal::Unknown(why) => self.skip(Check::V21, why),
+                }
+            }
+        }
+        let held = chain.fallback.len() as u64;
+        for (k, claim) in claims.range(held..) {
+            let (tx, _) = claim.transaction_and_code();
+            problems.push(format!(
+                "anchors.json lists fallback ballot {k} (transaction {tx}) that the chain does not hold"
+            ));
+        }
+        self.conclude(Check::V21, held, problems);
+        self.note(
+            Check::V21,
+            format!(
+                "{held} ballots cast on chain, {judged_refused} of them refused and re-checked invalid"
+            ),
+        );
+        self.anchors = anchors;
+    }
+
+    /// Whether a ballot refused by the board (V21) is indeed not a valid ballot of the election:
+    /// it does not decode for this election, its signature or proofs fail, it is a spoiled
+    /// ballot of the board (which can never be cast), or its credential is not on the list.
+    fn judge_refused(&mut self, setup: &Setup, bytes: &[u8], code: [u8; 32]) -> Refusal {
+        let Ok(ballot) = Ballot::from_bytes(bytes, &setup.ctx) else {
+            return Refusal::Right;
+        };
+        if setup.ctx.verify_ballot(&ballot, &mut self.rng).is_err() {
+            return Refusal::Right;
+        }
+        if let Some(Some((_, EntryKind::Spoiled))) = self.refused.get(&code) {
+            return Refusal::Right;
+        }
+        if self.failed(Check::V4) {
+            return Refusal::Unknown(
+                "whether a refused fallback ballot's credential is eligible cannot be judged: the credential list is not valid (V4)",
+            );
+        }
+        let credential = ballot.credential().to_bytes();
+        if setup.credentials.binary_search(&credential).is_err() {
+            return Refusal::Right;
+        }
+        Refusal::Wrong
+    }
+
+    fn report(
+        mut self,
+        setup: Option<&Setup>,
+        results: Option<Results>,
+        chain: Option<&ChainEvidence>,
+    ) -> Report {
         let checks: Vec<CheckReport> = Check::ALL
             .iter()
             .zip(std::mem::take(&mut self.tallies))
@@ -1707,16 +2325,47 @@ impl RecordVerifier {
                 }
             })
             .collect();
-        let passed = checks.iter().all(|c| c.outcome == Outcome::Passed);
-        Report {
+        let mut report = Report {
             election_id: self.index.as_ref().map(|i| i.election_id),
             record_digest: self.index.as_ref().map(|i| hex::encode(i.digest())),
             board_key: setup.map(|s| s.parameters.parameters.board_key.to_string()),
             checks,
             counts: self.counts,
-            results: if passed { results } else { None },
+            results: None,
+            chain: chain.map(ChainSummary::of),
+        };
+        if report.passed() {
+            report.results = results;
+        }
+        report
+    }
+}
+
+/// What `anchors.json` says became of a ballot cast on chain (V21).
+enum Claim<'a> {
+    /// On the board.
+    Taken(&'a FallbackBallot),
+    /// Refused.
+    Refused(&'a RejectedFallbackBallot),
+}
+
+impl Claim<'_> {
+    fn transaction_and_code(&self) -> (&str, [u8; 32]) {
+        match self {
+            Claim::Taken(f) => (&f.transaction, f.tracking_code.0),
+            Claim::Refused(r) => (&r.transaction, r.tracking_code.0),
         }
     }
+}
+
+/// V21's verdict on a refused fallback ballot.
+enum Refusal {
+    /// It is not a valid ballot of the election: rightly refused.
+    Right,
+    /// It is a valid ballot of the election.
+    Wrong,
+    /// It cannot be told (why).
+    Unknown(&'static str),
 }
 
 /// What can be learned from one line of `ballots.jsonl` alone.
