@@ -12,6 +12,8 @@ pragma solidity 0.8.37;
 contract TabellaRegistry {
     /// The largest fallback ballot accepted, in bytes.
     uint256 public constant MAX_BALLOT_BYTES = 65536;
+    /// The longest challenge window, in seconds (a year): bounds `publishedAt + challengePeriod`.
+    uint64 public constant MAX_CHALLENGE_PERIOD = 366 days;
 
     struct Election {
         address operator;
@@ -116,7 +118,10 @@ contract TabellaRegistry {
     ) external {
         if (chainId != block.chainid) revert WrongChain(block.chainid, chainId);
         if (elections[electionId].operator != address(0)) revert ElectionExists(electionId);
-        if (opensAt >= closesAt || closesAt <= block.timestamp || challengePeriod == 0) {
+        if (
+            opensAt >= closesAt || closesAt <= block.timestamp || challengePeriod == 0
+                || challengePeriod > MAX_CHALLENGE_PERIOD
+        ) {
             revert BadSchedule(opensAt, closesAt, challengePeriod);
         }
         Election storage e = elections[electionId];
@@ -252,7 +257,6 @@ contract TabellaRegistry {
     ) external view returns (bool) {
         bytes32 root = checkpointRoots[electionId][size];
         if (root == bytes32(0) || index >= size) return false;
-        if (size == 0) return false;
         uint64 fn_ = index;
         uint64 sn = size - 1;
         bytes32 r = leafHash;
