@@ -243,3 +243,126 @@ pub struct ErrorBody {
     /// What went wrong, in words a person can act on.
     pub message: String,
 }
+
+/// The answer of `GET /v1/anchoring` (spec/api.md §12): where and how far the service has
+/// anchored the election on an EVM chain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchoringStatus {
+    /// Whether the service anchors at all (`tabella serve --embedded-chain` or `--rpc-url`).
+    pub enabled: bool,
+    /// The chain id (EIP-155), once the chain has answered.
+    pub chain_id: Option<u64>,
+    /// The registry contract's address (`0x` and 40 lowercase hex digits), once known.
+    pub contract: Option<String>,
+    /// The operator's address: the account that sends the anchoring transactions.
+    pub operator: Option<String>,
+    /// When voting closes on chain (Unix seconds, block time), once the election is registered.
+    pub closes_at: Option<u64>,
+    /// The age of the oldest item not anchored yet, in seconds (0 when none).
+    pub lag_seconds: f64,
+    /// Every item of the anchoring queue, in the order they are sent.
+    pub items: Vec<AnchorItem>,
+}
+
+/// What an item of the anchoring queue anchors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnchorKind {
+    /// The election's registration (`createElection`), when voting opens.
+    Election,
+    /// A signed tree head of the board (`checkpoint`).
+    Checkpoint,
+    /// The result (`publishResult`), after the tally.
+    Result,
+}
+
+impl AnchorKind {
+    /// Its name in the API and in metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Election => "election",
+            Self::Checkpoint => "checkpoint",
+            Self::Result => "result",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "election" => Some(Self::Election),
+            "checkpoint" => Some(Self::Checkpoint),
+            "result" => Some(Self::Result),
+            _ => None,
+        }
+    }
+}
+
+/// Where an item of the anchoring queue stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnchorState {
+    /// Not sent yet.
+    Pending,
+    /// A transaction may be on its way: the chain is checked before anything is sent again.
+    Sending,
+    /// Anchored: its transaction is on chain.
+    Done,
+    /// A checkpoint a later, larger checkpoint on chain already covers.
+    Superseded,
+}
+
+impl AnchorState {
+    /// Its name in the API and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Done => "done",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "pending" => Some(Self::Pending),
+            "sending" => Some(Self::Sending),
+            "done" => Some(Self::Done),
+            "superseded" => Some(Self::Superseded),
+            _ => None,
+        }
+    }
+}
+
+/// One item of the anchoring queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorItem {
+    /// What it anchors.
+    pub kind: AnchorKind,
+    /// Where it stands.
+    pub state: AnchorState,
+    /// The tree size of a checkpoint, or the final size of the result.
+    pub size: Option<u64>,
+    /// The Merkle root (hex) of a checkpoint, or the final root of the result.
+    pub root: Option<String>,
+    /// The result's tally digest (hex): SHA-256 of the record's `results.json`.
+    pub tally_digest: Option<String>,
+    /// The result's record digest (hex): the record's digest without `anchors.json`.
+    pub record_digest: Option<String>,
+    /// The transaction, once sent (`0x` and 64 lowercase hex digits).
+    pub transaction: Option<String>,
+    /// The block that holds it.
+    pub block_number: Option<u64>,
+    /// The gas it used.
+    pub gas_used: Option<u64>,
+    /// Attempts to send it so far.
+    pub attempts: u64,
+    /// The last error, in words (cleared once anchored).
+    pub last_error: Option<String>,
+    /// When it was queued (Unix milliseconds).
+    pub queued_at: u64,
+    /// When it was found anchored (Unix milliseconds).
+    pub anchored_at: Option<u64>,
+}

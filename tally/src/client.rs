@@ -512,6 +512,33 @@ impl ElectionClient {
         }
     }
 
+    /// `GET /v1/anchoring`: the service's anchoring on chain: the queue, its transactions and
+    /// its lag.
+    pub fn anchoring(&self) -> Result<crate::api::AnchoringStatus, ClientError> {
+        self.get_json("/v1/anchoring")
+    }
+
+    /// `GET /v1/record/anchors.json`: the record's `anchors.json`; `None` when the service
+    /// does not anchor (`404 not_anchored`).
+    pub fn anchors(&self) -> Result<Option<tabella_crypto::record::Anchors>, ClientError> {
+        let what = "GET /v1/record/anchors.json";
+        let response = self.send(self.client.get(self.url(what)))?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return match self.error(response) {
+                ClientError::Api { code, .. } if code == "not_anchored" => Ok(None),
+                error => Err(error),
+            };
+        }
+        let response = self.success(response)?;
+        let bytes = self.body(what, response, MAX_DOCUMENT)?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| ClientError::Decode {
+                what: what.to_string(),
+                detail: e.to_string(),
+            })
+    }
+
     // ---- Plumbing ---------------------------------------------------------------------------
 
     /// The URL of a route given as `"METHOD /path"` or `"/path"`.

@@ -14,21 +14,25 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::{ExposeSecret as _, SecretString};
-use serde::Serialize;
-use sha2::{Digest as _, Sha256};
+use tabella_crypto::board::receipt::SignedTreeHead;
 use tabella_crypto::manifest::Manifest;
 use tabella_crypto::record::{
-    Outcome, RecordFile, RecordIndex, Report, VerifyOptions, BALLOTS, CREDENTIALS, ELECTION, INDEX,
-    RECORD_FORMAT, RESULTS as RESULTS_FILE, TREE_HEAD,
+    Anchors, ChainEvidence, CredentialList, Outcome, Report, SignedElectionParameters,
+    VerifyOptions, ANCHORS, INDEX,
 };
 
-use crate::api::{ElectionInfo, ElectionState, IssuedCredential, Results};
+use crate::api::{
+    AnchorKind, AnchorState, AnchoringStatus, ElectionInfo, ElectionState, IssuedCredential,
+    Results,
+};
 use crate::client::{ClientError, ElectionClient};
+use crate::service::record::{self, RecordSink, RecordSource};
 
 /// The default address of the election service.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
@@ -124,6 +128,10 @@ pub enum ElectionCommand {
         /// The directory to write (created; an existing one must be empty).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// When the service anchors on chain: how long to wait for the result's anchor
+        /// transaction, which anchors.json must name, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = DEFAULT_ANCHOR_WAIT.as_secs())]
+        anchor_wait: u64,
     },
 }
 
@@ -167,11 +175,23 @@ pub fn run(command: &ElectionCommand) -> anyhow::Result<()> {
             let client = ElectionClient::new(&service.url, None)?;
             let info = client.election()?;
             print_status(&client, &info);
+            print_anchoring(&client.anchoring()?);
             Ok(())
         }
-        ElectionCommand::Export { service, out } => {
+        ElectionCommand::Export {
+            service,
+            out,
+            anchor_wait,
+        } => {
             let client = ElectionClient::new(&service.url, None)?;
-            let summary = export(&client, out)?;
+            let summary = export_with(
+                &client,
+                out,
+                ExportOptions {
+                    anchor_wait: Duration::from_secs(*anchor_wait),
+                    chain: None,
+                },
+            )?;
             summary.print();
             Ok(())
         }
@@ -503,6 +523,51 @@ fn print_status(client: &ElectionClient, info: &ElectionInfo) {
     println!("board key    {}", info.board_key);
 }
 
+/// Prints where the election is anchored on chain, and how far.
+pub fn print_anchoring(status: &AnchoringStatus) {
+    if !status.enabled {
+        println!("anchoring    off (the service anchors nothing on a chain)");
+        return;
+    }
+    let done = status
+        .items
+        .iter()
+        .filter(|i| matches!(i.state, AnchorState::Done | AnchorState::Superseded))
+        .count();
+    println!(
+        "anchoring    {done} of {} anchors on chain {} in the registry {} (operator {}); lag {:.1} s",
+        status.items.len(),
+        status
+            .chain_id
+            .map_or_else(|| "(not reached yet)".to_string(), |id| id.to_string()),
+        status.contract.as_deref().unwrap_or("(not known yet)"),
+        status.operator.as_deref().unwrap_or("?"),
+        status.lag_seconds
+    );
+    if let Some(closes_at) = status.closes_at {
+        println!(
+            "closes       on chain at {} (Unix time {closes_at})",
+            crate::service::anchor::utc(closes_at)
+        );
+    }
+    for item in &status.items {
+        let what = match (item.kind, item.size) {
+            (AnchorKind::Checkpoint, Some(size)) => format!("checkpoint {size}"),
+            (kind, _) => kind.as_str().to_string(),
+        };
+        let detail = match (&item.transaction, &item.last_error) {
+            (Some(tx), _) => format!(
+                "block {} gas {} tx {tx}",
+                item.block_number.map_or("?".to_string(), |b| b.to_string()),
+                item.gas_used.map_or("?".to_string(), |g| g.to_string())
+            ),
+            (None, Some(error)) => format!("{} attempt(s); last error: {error}", item.attempts),
+            (None, None) => String::new(),
+        };
+        println!("  {what:<16} {:<10} {detail}", item.state.as_str());
+    }
+}
+
 /// What [`export`] wrote and verified.
 #[derive(Debug, Clone)]
 pub struct ExportSummary {
@@ -513,6 +578,9 @@ pub struct ExportSummary {
     pub files: Vec<(String, u64)>,
     /// The record digest (hex): what identifies the whole record ([`RecordIndex::digest`]).
     pub record_digest: String,
+    /// When the record holds `anchors.json`: the digest the chain anchors with the result
+    /// ([`RecordIndex::anchored_digest`], the record digest without `anchors.json`).
+    pub anchored_digest: Option<String>,
     /// The Merkle root of the board (hex), as the final tree head in `tree-head.json` signs it.
     pub root: String,
     /// Ceremony messages written.
@@ -520,6 +588,8 @@ pub struct ExportSummary {
     /// Partial decryptions the service holds from trustees the results name as absent: they
     /// arrived after the tally, played no part in it, and are left out of the record.
     pub late_partials: Vec<u32>,
+    /// Whether the verification compared the record with the chain's evidence (V20, V21).
+    pub chain_checked: bool,
     /// The verifier's report on the written directory (every check passed).
     pub report: Report,
 }
@@ -534,11 +604,19 @@ impl ExportSummary {
         }
         let c = &self.report.counts;
         println!("record digest  {}", self.record_digest);
+        if let Some(anchored) = &self.anchored_digest {
+            println!("anchored       {anchored} (the record digest without anchors.json, as published on chain)");
+        }
         println!(
-            "verified       all {} checks of spec/verification.md pass: {} board entries ({} \
+            "verified       all {} checks of spec/verification.md pass{}: {} board entries ({} \
              counted, {} superseded, {} spoiled) under the signed root {}, {} credentials, {} \
              trustees, {} partial decryptions",
             self.report.checks.len(),
+            if self.chain_checked {
+                ", against the chain too"
+            } else {
+                ""
+            },
             c.entries,
             c.counted,
             c.superseded,
@@ -570,7 +648,7 @@ impl std::fmt::Display for ExportSummary {
         write!(
             f,
             "{}: {} files, {}; {} board entries ({} counted) under the signed root {}, {} \
-             credentials, {} ceremony messages; record digest {}; all {} checks pass",
+             credentials, {} ceremony messages; record digest {}; all {} checks pass{}",
             self.dir.display(),
             self.files.len(),
             human_size(total),
@@ -580,7 +658,12 @@ impl std::fmt::Display for ExportSummary {
             c.credentials,
             self.ceremony_messages,
             self.record_digest,
-            self.report.checks.len()
+            self.report.checks.len(),
+            if self.chain_checked {
+                " (against the chain too)"
+            } else {
+                ""
+            }
         )?;
         if !self.late_partials.is_empty() {
             write!(
@@ -648,17 +731,73 @@ fn prepare_dir(out: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("could not create {}", out.display()))
 }
 
-/// Writes the files of a record into a new directory, each synced, and describes them for
-/// `record.json`.
-struct RecordWriter<'a> {
-    dir: &'a Path,
-    files: Vec<RecordFile>,
+/// How long [`export`] waits, by default, for the result's anchor transaction when the
+/// service anchors on chain.
+pub const DEFAULT_ANCHOR_WAIT: Duration = Duration::from_secs(120);
+
+/// The election record's documents as the service's HTTP API serves them.
+struct ClientSource<'a> {
+    client: &'a ElectionClient,
+    anchors: Option<Anchors>,
 }
 
-impl RecordWriter<'_> {
+impl RecordSource for ClientSource<'_> {
+    fn parameters(&mut self) -> anyhow::Result<SignedElectionParameters> {
+        Ok(self.client.election_parameters()?)
+    }
+
+    fn credentials(&mut self) -> anyhow::Result<CredentialList> {
+        Ok(self.client.credentials()?)
+    }
+
+    fn ceremony_names(&mut self) -> anyhow::Result<Vec<String>> {
+        Ok(self.client.ceremony_messages()?)
+    }
+
+    fn ceremony_message(&mut self, name: &str) -> anyhow::Result<Vec<u8>> {
+        self.client
+            .ceremony_message(name)?
+            .ok_or_else(|| anyhow!("the service lists the ceremony message {name} but has none"))
+    }
+
+    fn ballots(&mut self, out: &mut dyn std::io::Write) -> anyhow::Result<u64> {
+        Ok(self.client.record_ballots(out)?)
+    }
+
+    fn tree_head(&mut self) -> anyhow::Result<SignedTreeHead> {
+        Ok(self.client.head()?)
+    }
+
+    fn results(&mut self) -> anyhow::Result<Results> {
+        Ok(self.client.results()?)
+    }
+
+    fn anchors(&mut self) -> anyhow::Result<Option<Anchors>> {
+        Ok(self.anchors.take())
+    }
+}
+
+/// Writes the record's documents into a new directory (created at the first document), each
+/// synced as it is written.
+struct DirSink<'a> {
+    dir: &'a Path,
+    created: bool,
+}
+
+impl DirSink<'_> {
     /// Creates `path` (a record path such as `ceremony/dealer-1.json`), never replacing a file.
-    fn create(&self, path: &str) -> anyhow::Result<(PathBuf, File)> {
+    fn create(&mut self, path: &str) -> anyhow::Result<(PathBuf, File)> {
+        if !self.created {
+            prepare_dir(self.dir)?;
+            self.created = true;
+        }
         let file_path = self.dir.join(path);
+        if let Some(parent) = file_path.parent().filter(|p| *p != self.dir) {
+            if !parent.is_dir() {
+                std::fs::create_dir(parent)
+                    .with_context(|| format!("could not create {}", parent.display()))?;
+            }
+        }
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -666,87 +805,95 @@ impl RecordWriter<'_> {
             .with_context(|| format!("could not create {}", file_path.display()))?;
         Ok((file_path, file))
     }
+}
 
-    fn bytes(&mut self, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+impl RecordSink for DirSink<'_> {
+    fn document(&mut self, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let (file_path, mut file) = self.create(path)?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
-            .with_context(|| format!("could not write {}", file_path.display()))?;
-        self.files.push(RecordFile::describe(path, bytes));
-        Ok(())
+            .with_context(|| format!("could not write {}", file_path.display()))
     }
 
-    fn json<T: Serialize>(&mut self, path: &str, value: &T) -> anyhow::Result<()> {
-        self.bytes(path, &json_bytes(value)?)
-    }
-
-    /// Streams `ballots.jsonl` from the service; returns its number of lines.
-    fn ballots(&mut self, client: &ElectionClient) -> anyhow::Result<u64> {
-        let (file_path, file) = self.create(BALLOTS)?;
-        let mut hashing = HashingWriter {
-            inner: BufWriter::new(file),
-            hasher: Sha256::new(),
-            size: 0,
-        };
-        let lines = client.record_ballots(&mut hashing)?;
-        let HashingWriter {
-            inner,
-            hasher,
-            size,
-        } = hashing;
-        inner
+    fn stream(
+        &mut self,
+        path: &str,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> anyhow::Result<u64>,
+    ) -> anyhow::Result<u64> {
+        let (file_path, file) = self.create(path)?;
+        let mut writer = BufWriter::new(file);
+        let lines = fill(&mut writer)?;
+        writer
             .into_inner()
             .map_err(|e| e.into_error())
             .and_then(|file| file.sync_all())
             .with_context(|| format!("could not write {}", file_path.display()))?;
-        self.files.push(RecordFile {
-            path: BALLOTS.to_string(),
-            size,
-            sha256: hasher.finalize().into(),
-        });
         Ok(lines)
     }
 }
 
-/// Pretty JSON with a final newline, as every document of the record is written.
-fn json_bytes<T: Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = serde_json::to_vec_pretty(value)?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
-
-/// A writer that hashes and counts what goes through it.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        let written = buf.get(..n).unwrap_or(buf);
-        self.hasher.update(written);
-        self.size += written.len() as u64;
-        Ok(n)
+/// When the service anchors on chain: waits (up to `wait`) until the result is anchored, and
+/// answers `anchors.json` and the record digest the service anchored; `None` when the service
+/// does not anchor.
+fn anchored_result(
+    client: &ElectionClient,
+    wait: Duration,
+) -> anyhow::Result<Option<(Anchors, String)>> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let status = client.anchoring()?;
+        if !status.enabled {
+            return Ok(None);
+        }
+        let result = status
+            .items
+            .iter()
+            .find(|item| item.kind == AnchorKind::Result);
+        if let Some(item) = result.filter(|item| item.state == AnchorState::Done) {
+            let digest = item
+                .record_digest
+                .clone()
+                .ok_or_else(|| anyhow!("the service's anchored result names no record digest"))?;
+            let anchors = client.anchors()?.ok_or_else(|| {
+                anyhow!("the service anchors on chain but serves no anchors.json")
+            })?;
+            if anchors.result_transaction.is_none() {
+                bail!("the service's anchors.json names no result transaction although the result is anchored");
+            }
+            return Ok(Some((anchors, digest)));
+        }
+        if started.elapsed() >= wait {
+            let why = match result {
+                None => "the service has not queued it yet".to_string(),
+                Some(item) => format!(
+                    "its transaction is {}{}",
+                    item.state.as_str(),
+                    item.last_error
+                        .as_deref()
+                        .map(|e| format!(" (last error: {e})"))
+                        .unwrap_or_default()
+                ),
+            };
+            bail!(
+                "the result is not anchored on chain yet after {:.0?}: {why}. The record's \
+                 anchors.json must name the result's transaction; see GET /v1/anchoring, then \
+                 export again (or wait longer with --anchor-wait)",
+                started.elapsed()
+            );
+        }
+        if !said {
+            eprintln!("waiting for the result's anchor transaction on chain …");
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// The trustee `j` of a ceremony message named `partial-j.json`.
-fn partial_trustee(name: &str) -> Option<u32> {
-    name.strip_prefix("partial-")?
-        .strip_suffix(".json")?
-        .parse()
-        .ok()
 }
 
 /// Downloads the election record of a tallied election from the service into `out` (a new or
-/// empty directory), in the layout of spec/record.md, then verifies it with the independent
-/// verifier ([`crate::verify::verify_dir`], every check of spec/verification.md):
+/// empty directory), in the layout of spec/record.md ([`record::produce`], the very function
+/// the service computes the anchored record digest with), then verifies it with the
+/// independent verifier ([`crate::verify::verify_dir`], every check of spec/verification.md):
 ///
 /// - `election.json`, the election parameters the board signed when voting opened;
 /// - `credentials.json`, the credential list;
@@ -754,18 +901,56 @@ fn partial_trustee(name: &str) -> Option<u32> {
 ///   the partial decryptions (those of trustees the results name as absent, which arrived after
 ///   the tally, are left out);
 /// - `ballots.jsonl`, every board entry with its receipt, by index;
-/// - `tree-head.json`, a signed tree head of exactly those entries;
+/// - `tree-head.json`, the board's final signed tree head, fixed at the close;
 /// - `results.json`;
+/// - `anchors.json` when the service anchors on chain: export then waits (up to
+///   `anchor_wait`) until the result is anchored, so that `anchors.json` names the result's
+///   transaction, and checks that the record it wrote has the digest the service anchored;
 /// - `record.json` last: every other file with its size and SHA-256.
 ///
 /// Every file is synced to disk as it is written.
 ///
 /// # Errors
 /// A directory that is not empty, an election that is not tallied (the record is complete only
-/// after the tally), a service out of reach, a file that cannot be written, or a record that
+/// after the tally), a result not anchored within `anchor_wait`, a service out of reach, a file
+/// that cannot be written, a record whose digest is not the one anchored, or a record that
 /// does not verify (the failing check's number and its detail; the directory is left for
 /// inspection).
 pub fn export(client: &ElectionClient, out: &Path) -> anyhow::Result<ExportSummary> {
+    export_with(client, out, ExportOptions::default())
+}
+
+/// How [`export_with`] exports.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// When the service anchors on chain: how long to wait for the result's anchor transaction.
+    pub anchor_wait: Duration,
+    /// The registry's evidence for the election, read from the chain by the caller: the
+    /// verification then also compares the record with the chain (V20, V21).
+    pub chain: Option<ChainEvidence>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        Self {
+            anchor_wait: DEFAULT_ANCHOR_WAIT,
+            chain: None,
+        }
+    }
+}
+
+/// [`export`] with options: how long to wait for the result's anchor, and the chain's evidence
+/// to verify the record against.
+///
+/// # Errors
+/// As [`export`], and a record that disagrees with the chain's evidence.
+pub fn export_with(
+    client: &ElectionClient,
+    out: &Path,
+    options: ExportOptions,
+) -> anyhow::Result<ExportSummary> {
+    let ExportOptions { anchor_wait, chain } = options;
+    let chain_checked = chain.is_some();
     check_new_or_empty(out)?;
     let info = client.election()?;
     if info.state != ElectionState::Tallied {
@@ -775,60 +960,30 @@ pub fn export(client: &ElectionClient, out: &Path) -> anyhow::Result<ExportSumma
             info.state
         );
     }
-    let parameters = client.election_parameters()?;
-    let results = client.results()?;
-    let credentials = client.credentials()?;
-    let names = client.ceremony_messages()?;
-
-    prepare_dir(out)?;
-    let mut writer = RecordWriter {
+    let anchored = anchored_result(client, anchor_wait)?;
+    let (anchors, anchored_digest) = match anchored {
+        Some((anchors, digest)) => (Some(anchors), Some(digest)),
+        None => (None, None),
+    };
+    let mut source = ClientSource { client, anchors };
+    let mut sink = DirSink {
         dir: out,
-        files: Vec::new(),
+        created: false,
     };
-    writer.json(ELECTION, &parameters)?;
-    writer.json(CREDENTIALS, &credentials)?;
-
-    let ceremony_dir = out.join("ceremony");
-    std::fs::create_dir(&ceremony_dir)
-        .with_context(|| format!("could not create {}", ceremony_dir.display()))?;
-    let mut late_partials = Vec::new();
-    let mut ceremony_messages = 0u64;
-    for name in &names {
-        if let Some(j) = partial_trustee(name).filter(|j| results.absent.contains(j)) {
-            late_partials.push(j);
-            continue;
-        }
-        let bytes = client
-            .ceremony_message(name)?
-            .ok_or_else(|| anyhow!("the service lists the ceremony message {name} but has none"))?;
-        writer.bytes(&format!("ceremony/{name}"), &bytes)?;
-        ceremony_messages += 1;
-    }
-
-    // The election is tallied, so the board no longer grows: the tree head read after the
-    // stream covers exactly the streamed entries.
-    let lines = writer.ballots(client)?;
-    let head = client.head()?;
-    if head.head.size != lines {
-        bail!(
-            "the board's signed tree head covers {} entries but the service streamed {lines}",
-            head.head.size
-        );
-    }
-    writer.json(TREE_HEAD, &head)?;
-    writer.json(RESULTS_FILE, &results)?;
-
-    let mut files = std::mem::take(&mut writer.files);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let index = RecordIndex {
-        format: RECORD_FORMAT.to_string(),
-        election_id: info.election_id,
-        files,
-    };
-    let index_bytes = json_bytes(&index)?;
-    writer.bytes(INDEX, &index_bytes)?;
-    sync_dir(&ceremony_dir);
+    let produced = record::produce(info.election_id, &mut source, &mut sink)?;
+    sync_dir(&out.join("ceremony"));
     sync_dir(out);
+    if let Some(expected) = anchored_digest {
+        let digest = hex::encode(produced.index.anchored_digest());
+        if digest != expected {
+            bail!(
+                "the record written to {} has the digest {digest} (without anchors.json), but \
+                 the service anchored {expected}: the service served other documents than those \
+                 it anchored (the directory is left for inspection)",
+                out.display()
+            );
+        }
+    }
 
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -843,7 +998,7 @@ pub fn export(client: &ElectionClient, out: &Path) -> anyhow::Result<ExportSumma
         out,
         VerifyOptions {
             board_key: Some(info.board_key),
-            ..VerifyOptions::default()
+            chain,
         },
         |done, total| {
             bar.set_length(total);
@@ -867,19 +1022,27 @@ pub fn export(client: &ElectionClient, out: &Path) -> anyhow::Result<ExportSumma
         );
     }
 
-    let mut listed: Vec<(String, u64)> = index
+    let mut listed: Vec<(String, u64)> = produced
+        .index
         .files
         .iter()
         .map(|f| (f.path.clone(), f.size))
         .collect();
-    listed.push((INDEX.to_string(), index_bytes.len() as u64));
+    listed.push((INDEX.to_string(), produced.index_bytes.len() as u64));
     Ok(ExportSummary {
         dir: out.to_path_buf(),
         files: listed,
-        record_digest: hex::encode(index.digest()),
-        root: hex::encode(head.head.root),
-        ceremony_messages,
-        late_partials,
+        record_digest: hex::encode(produced.index.digest()),
+        anchored_digest: produced
+            .index
+            .files
+            .iter()
+            .any(|f| f.path == ANCHORS)
+            .then(|| hex::encode(produced.index.anchored_digest())),
+        root: hex::encode(produced.head.head.root),
+        ceremony_messages: produced.ceremony_messages,
+        late_partials: produced.late_partials,
+        chain_checked,
         report,
     })
 }
@@ -1078,15 +1241,6 @@ mod tests {
         assert_eq!(shell_word("my record"), "'my record'");
         assert_eq!(shell_word("it's"), r"'it'\''s'");
         assert_eq!(shell_word(""), "''");
-    }
-
-    #[test]
-    fn partial_decryption_names_give_their_trustee() {
-        assert_eq!(partial_trustee("partial-3.json"), Some(3));
-        assert_eq!(partial_trustee("partial-12.json"), Some(12));
-        assert_eq!(partial_trustee("dealer-3.json"), None);
-        assert_eq!(partial_trustee("partial-.json"), None);
-        assert_eq!(partial_trustee("tally-request.json"), None);
     }
 
     #[test]

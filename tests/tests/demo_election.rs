@@ -156,3 +156,81 @@ fn demo_refuses_impossible_trustee_settings() {
         assert!(err.to_string().contains(expected), "{err}");
     }
 }
+
+#[test]
+fn demo_anchors_its_election_on_the_embedded_chain_and_counts_the_ballot_cast_through_it() {
+    use tabella_crypto::record::{Anchors, Check, Outcome, RecordIndex};
+    use tabella_tally::service::anchor::contracts::{Chain, Registry};
+
+    let (_dir, record) = record_dir();
+    demo::run(&options(12, 21, ContestSet::Plurality, &record))
+        .expect("the anchored demo election completes");
+    let anchors: Anchors =
+        serde_json::from_slice(&std::fs::read(record.join("anchors.json")).expect("anchors.json"))
+            .expect("anchors.json parses");
+    assert_eq!(anchors.fallback.len(), 1, "{anchors:?}");
+    assert!(anchors.rejected.is_empty());
+    assert!(anchors.result_transaction.is_some());
+    let last = anchors.checkpoints.last().expect("a final checkpoint");
+    let index: RecordIndex =
+        serde_json::from_slice(&std::fs::read(record.join("record.json")).expect("record.json"))
+            .expect("record.json parses");
+
+    // The chain's state outlives the demo, next to the record: the record checks against it.
+    let chain_dir = demo::chain_dir_for(&record);
+    let chain = Chain::embedded_read_only(&chain_dir).expect("the demo's chain is kept");
+    let registry = Registry::at(
+        &chain,
+        Registry::parse_address(&anchors.contract).expect("an address"),
+    );
+    let evidence = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(registry.evidence(index.election_id.0))
+        .expect("the registry's evidence");
+    let result = evidence.result.clone().expect("the result is published");
+    assert_eq!(result.record_digest, index.anchored_digest());
+    assert_eq!(
+        (result.final_size, result.final_root),
+        (last.size, last.root)
+    );
+    assert_eq!(evidence.fallback.len(), 1);
+    let report = tabella_tally::verify::verify_dir(
+        &record,
+        VerifyOptions {
+            board_key: None,
+            chain: Some(evidence),
+        },
+        |_, _| {},
+    )
+    .expect("the record directory can be read");
+    assert!(report.passed(), "{:?}", report.first_failure());
+    for check in [Check::V20, Check::V21] {
+        let outcome = report
+            .checks
+            .iter()
+            .find(|c| c.check == check)
+            .map(|c| c.outcome);
+        assert_eq!(outcome, Some(Outcome::Passed), "{check:?}");
+    }
+    // Twelve voters: eleven over HTTP, one through the contract, all counted.
+    assert_eq!(report.counts.credentials, 12);
+    assert_eq!(
+        report.results.expect("results").ballots_counted,
+        report.counts.counted
+    );
+}
+
+#[test]
+fn demo_without_a_chain_anchors_nothing() {
+    let (_dir, record) = record_dir();
+    let opts = DemoOptions {
+        no_chain: true,
+        ..options(6, 22, ContestSet::Plurality, &record)
+    };
+    demo::run(&opts).expect("the demo election completes without a chain");
+    verified(&record);
+    assert!(!record.join("anchors.json").exists());
+    assert!(!demo::chain_dir_for(&record).exists());
+}

@@ -11,23 +11,31 @@ mod service_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Barrier;
+use std::time::Duration;
 
 use axum::http::Method;
 use serde_json::json;
 use service_support::*;
 use tabella_crypto::ballot::{ElectionContext, ElectionId, SpoiledBallot, TrackingCode};
 use tabella_crypto::board::merkle::{self, ConsistencyProof, InclusionProof};
-use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead};
+use tabella_crypto::board::receipt::{
+    BoardSignature, EntryKind, Receipt, SignedTreeHead, TreeHead,
+};
 use tabella_crypto::ceremony::{CeremonyParams, TrusteeIdentity};
 use tabella_crypto::credential::{CredentialCode, CredentialSecret};
-use tabella_crypto::record::{SignedElectionParameters, VerifyOptions};
+use tabella_crypto::record::{
+    trustee_keys_digest, Anchors, ChainEvidence, RecordFile, SignedElectionParameters,
+    VerifyOptions,
+};
 use tabella_tally::api::{
-    BoardEntry, BoardPage, ConsistencyAnswer, CredentialList, ElectionInfo, ElectionState,
-    EntryStatus, InclusionAnswer, RecordEntry, Results,
+    AnchorKind, AnchorState, AnchoringStatus, BoardEntry, BoardPage, ConsistencyAnswer,
+    CredentialList, ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry,
+    Results,
 };
 use tabella_tally::client::ElectionClient;
 use tabella_tally::messages::HttpStore;
-use tabella_tally::service::{self, Backend, Limits};
+use tabella_tally::service::anchor::contracts::{Chain, OnChainElection, Registry, Signer};
+use tabella_tally::service::{self, AnchorConfig, Backend, ChainSpec, Limits};
 
 /// Generates, for each test body, one `#[test]` per backend: `sqlite::name` and
 /// `postgres::name`. `async` bodies take the database and run on a multi-threaded runtime;
@@ -72,6 +80,12 @@ both_backends! {
         concurrent_casting_over_http_gives_distinct_consecutive_indices,
         restart_on_the_same_database_keeps_the_board_and_continues_it,
         full_life_cycle_over_http_with_the_admin_client,
+        anchoring_lands_at_open_at_intervals_at_close_and_after_the_tally_and_matches_the_board,
+        closing_before_the_chains_closing_time_is_refused_and_changes_nothing,
+        a_restart_mid_queue_finds_what_was_sent_and_anchors_nothing_twice,
+        a_chain_out_of_reach_is_retried_until_it_answers,
+        fallback_ballots_cast_on_chain_are_taken_at_the_close_once_each_or_refused_with_a_reason,
+        without_anchoring_the_anchoring_routes_say_so,
     ],
 }
 
@@ -1081,6 +1095,8 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/board/inclusion/{tracking_code}"),
     ("GET", "/v1/board/consistency"),
     ("GET", "/v1/record/ballots.jsonl"),
+    ("GET", "/v1/record/anchors.json"),
+    ("GET", "/v1/anchoring"),
     ("GET", "/v1/ceremony/messages"),
     ("GET", "/v1/ceremony/messages/{name}"),
     ("PUT", "/v1/ceremony/messages/{name}"),
@@ -2060,4 +2076,696 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
     assert!(!created);
     assert_eq!(same.state, ElectionState::Tallied);
     service.shutdown().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Anchoring on a chain (spec/api.md §12; the embedded chain is real revm running the
+// registry's compiled bytecode)
+
+/// `GET path` on a running service, by hand: the status and the body.
+fn http_get(base: &str, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+/// The body of a chunked HTTP/1.1 answer.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+/// The registry's evidence for the election, read from the chain.
+fn chain_evidence(chain: &Chain, status: &AnchoringStatus, election: ElectionId) -> ChainEvidence {
+    let address = Registry::parse_address(status.contract.as_deref().unwrap()).unwrap();
+    block_on(Registry::at(chain, address).evidence(election.0)).unwrap()
+}
+
+/// The registry's view of the election.
+fn on_chain(chain: &Chain, status: &AnchoringStatus, election: ElectionId) -> OnChainElection {
+    let address = Registry::parse_address(status.contract.as_deref().unwrap()).unwrap();
+    block_on(Registry::at(chain, address).election(election.0))
+        .unwrap()
+        .unwrap()
+}
+
+/// Moves the development chain's clock to the registered close.
+fn advance_to_close(chain: &Chain, status: &AnchoringStatus) {
+    let closes_at = status.closes_at.unwrap();
+    let now = block_on(chain.time()).unwrap();
+    if now < closes_at {
+        block_on(chain.advance_time(closes_at - now)).unwrap();
+    }
+}
+
+/// Every anchored item's kind, size and transaction, in queue order.
+fn transactions(status: &AnchoringStatus) -> Vec<(AnchorKind, Option<u64>, String)> {
+    status
+        .items
+        .iter()
+        .filter(|i| i.state == AnchorState::Done)
+        .map(|i| (i.kind, i.size, i.transaction.clone().unwrap()))
+        .collect()
+}
+
+fn all_anchored(status: &AnchoringStatus) -> bool {
+    status.items.iter().all(|i| i.state == AnchorState::Done)
+}
+
+/// Checks what the chain holds for the election against the board: one registration,
+/// checkpoints of strictly growing size whose roots are the board's and whose signatures are
+/// the board's, one result on the final head. Returns the evidence.
+fn check_chain_matches_the_board(
+    chain: &Chain,
+    e: &HttpElection,
+    status: &AnchoringStatus,
+) -> ChainEvidence {
+    let public = e.public_client();
+    let evidence = chain_evidence(chain, status, e.info.election_id);
+    assert!(evidence.election.is_some());
+    let sizes: Vec<u64> = evidence.checkpoints.iter().map(|c| c.size).collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] < w[1]),
+        "checkpoints strictly grow: {sizes:?}"
+    );
+    let final_head = public.head().unwrap();
+    for checkpoint in &evidence.checkpoints {
+        let signed = SignedTreeHead {
+            head: TreeHead {
+                election: e.info.election_id,
+                size: checkpoint.size,
+                root: checkpoint.root,
+                timestamp: checkpoint.timestamp_ms,
+            },
+            signature: BoardSignature::from_bytes(&hex::decode(&checkpoint.signature).unwrap())
+                .unwrap(),
+        };
+        signed.verify(&e.info.board_key).unwrap();
+        let consistency = public
+            .consistency(checkpoint.size, Some(final_head.head.size))
+            .unwrap();
+        assert_eq!(consistency.from_root, hex::encode(checkpoint.root));
+    }
+    let state = on_chain(chain, status, e.info.election_id);
+    assert_eq!(state.checkpoint_count, evidence.checkpoints.len() as u64);
+    let done_checkpoints = status
+        .items
+        .iter()
+        .filter(|i| i.kind == AnchorKind::Checkpoint && i.state == AnchorState::Done)
+        .count();
+    assert_eq!(done_checkpoints, evidence.checkpoints.len());
+    let mut hashes: Vec<String> = transactions(status).into_iter().map(|t| t.2).collect();
+    let count = hashes.len();
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(hashes.len(), count, "every anchor has its own transaction");
+    evidence
+}
+
+fn anchoring_lands_at_open_at_intervals_at_close_and_after_the_tally_and_matches_the_board(db: Db) {
+    let chain = TestChain::new();
+    let e = HttpElection::with_anchoring(&db, 4, Some(chain.anchoring(Duration::from_millis(300))));
+    let public = e.public_client();
+    let election = e.info.election_id;
+
+    // The registration, when voting opens: the signed parameters' digests, bound to the chain.
+    let status = wait_anchoring(&public, "the registration", |s| {
+        anchored(s, AnchorKind::Election, None)
+    });
+    assert!(status.enabled);
+    let operator = Signer::dev(0).address_hex();
+    assert_eq!(status.operator.as_deref(), Some(operator.as_str()));
+    let closes_at = status.closes_at.unwrap();
+    let evidence = chain_evidence(&chain.chain, &status, election);
+    assert_eq!(Some(evidence.chain_id), status.chain_id);
+    assert_eq!(Some(evidence.contract.as_str()), status.contract.as_deref());
+    let created = evidence.election.clone().unwrap();
+    let parameters = public.election_parameters().unwrap().parameters;
+    let ceremony: CeremonyParams =
+        serde_json::from_slice(&public.ceremony_message("ceremony.json").unwrap().unwrap())
+            .unwrap();
+    assert_eq!(created.manifest_hash, parameters.manifest_hash.0);
+    assert_eq!(created.credentials_digest, parameters.credentials_digest);
+    assert_eq!(created.trustee_keys_digest, trustee_keys_digest(&ceremony));
+    assert_eq!(created.joint_key, parameters.joint_key.to_bytes());
+    assert_eq!(created.board_key, parameters.board_key.to_bytes());
+    assert_eq!(created.chain_id, evidence.chain_id);
+    assert_eq!(created.operator, operator);
+    assert_eq!(created.closes_at, closes_at);
+    assert!(created.closes_at >= created.opens_at + VOTING_PERIOD);
+    assert_eq!(
+        transactions(&status)[0],
+        (AnchorKind::Election, None, created.transaction.clone())
+    );
+
+    // A checkpoint at the next interval in which the board grew, and none while it does not.
+    for voter in 0..3 {
+        let (ballot, _) = e.ballot(voter, voter % 3);
+        public.cast(ballot.to_bytes()).unwrap();
+    }
+    let status = wait_anchoring(&public, "a checkpoint of size 3", |s| {
+        anchored(s, AnchorKind::Checkpoint, Some(3))
+    });
+    let head = public.head().unwrap();
+    assert_eq!(head.head.size, 3);
+    let checkpoints = status
+        .items
+        .iter()
+        .filter(|i| i.kind == AnchorKind::Checkpoint)
+        .count();
+    assert_eq!(checkpoints, 1, "{status:#?}");
+    let item = status.items.last().unwrap();
+    assert_eq!(
+        item.root.as_deref(),
+        Some(hex::encode(head.head.root).as_str())
+    );
+    assert!(item.gas_used.unwrap() > 0 && item.block_number.unwrap() > 0);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(public.anchoring().unwrap().items.len(), status.items.len());
+
+    // A fourth ballot; the close at closesAt (the development chain's clock moved there) takes
+    // the final head.
+    let (ballot, _) = e.ballot(3, 0);
+    public.cast(ballot.to_bytes()).unwrap();
+    advance_to_close(&chain.chain, &status);
+    let results = e.close_and_tally();
+    let final_head = public.head().unwrap();
+    assert_eq!(final_head.head.size, 4);
+    assert_eq!(results.board_root, hex::encode(final_head.head.root));
+    let status = wait_anchoring(&public, "the result", |s| {
+        anchored(s, AnchorKind::Result, None) && all_anchored(s)
+    });
+    let evidence = check_chain_matches_the_board(&chain.chain, &e, &status);
+    let last = evidence.checkpoints.last().unwrap();
+    assert_eq!(
+        (last.size, last.root),
+        (final_head.head.size, final_head.head.root)
+    );
+    assert_eq!(evidence.checkpoints[0].size, 3);
+    let result = evidence.result.clone().unwrap();
+    assert_eq!(
+        (result.final_size, result.final_root),
+        (final_head.head.size, final_head.head.root)
+    );
+
+    // The record: its anchors.json is the service's, and the result anchors its digests.
+    let records = tempfile::tempdir().unwrap();
+    let record = records.path().join("record");
+    let summary = tabella_tally::election::export(&public, &record).unwrap();
+    let anchors: Anchors =
+        serde_json::from_slice(&std::fs::read(record.join("anchors.json")).unwrap()).unwrap();
+    assert_eq!(Some(&anchors), public.anchors().unwrap().as_ref());
+    assert_eq!(anchors.election_transaction, created.transaction);
+    assert_eq!(anchors.result_transaction, Some(result.transaction.clone()));
+    assert_eq!(
+        anchors
+            .checkpoints
+            .iter()
+            .map(|c| (c.size, c.root, c.transaction.clone()))
+            .collect::<Vec<_>>(),
+        evidence
+            .checkpoints
+            .iter()
+            .map(|c| (c.size, c.root, c.transaction.clone()))
+            .collect::<Vec<_>>()
+    );
+    assert!(anchors.fallback.is_empty() && anchors.rejected.is_empty());
+    let results_file = std::fs::read(record.join("results.json")).unwrap();
+    assert_eq!(
+        result.tally_digest,
+        RecordFile::describe("results.json", &results_file).sha256
+    );
+    assert_eq!(
+        Some(hex::encode(result.record_digest)),
+        summary.anchored_digest
+    );
+    let report = tabella_tally::verify::verify_dir(
+        &record,
+        VerifyOptions {
+            board_key: Some(e.info.board_key),
+            chain: Some(evidence.clone()),
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(report.passed(), "{:?}", report.first_failure());
+
+    // Metrics: every transaction counted with its gas; nothing left to anchor.
+    let metrics = http_get(&e.service.url(), "/metrics").1;
+    let confirmed = |kind: &str| {
+        metric(
+            &metrics,
+            &format!("tabella_anchor_transactions_total{{kind=\"{kind}\",outcome=\"confirmed\"}}"),
+        )
+    };
+    assert_eq!(confirmed("election"), 1);
+    assert_eq!(confirmed("checkpoint"), evidence.checkpoints.len() as u64);
+    assert_eq!(confirmed("result"), 1);
+    for kind in ["election", "checkpoint", "result"] {
+        let gas = metric(
+            &metrics,
+            &format!("tabella_anchor_gas_used_total{{kind=\"{kind}\"}}"),
+        );
+        let items: u64 = status
+            .items
+            .iter()
+            .filter(|i| i.kind.as_str() == kind)
+            .filter_map(|i| i.gas_used)
+            .sum();
+        assert_eq!(gas, items, "{kind}");
+        assert!(gas > 0, "{kind}");
+    }
+    assert_eq!(metric(&metrics, "tabella_anchor_lag_seconds"), 0);
+    assert_eq!(metric(&metrics, "tabella_anchor_last_checkpoint_size"), 4);
+    assert!(
+        metrics.contains("tabella_anchor_lag_seconds 0"),
+        "{metrics}"
+    );
+    e.service.shutdown().unwrap();
+}
+
+fn closing_before_the_chains_closing_time_is_refused_and_changes_nothing(db: Db) {
+    let chain = TestChain::new();
+    let e = HttpElection::with_anchoring(&db, 2, Some(chain.anchoring(Duration::from_secs(3600))));
+    let public = e.public_client();
+    let status = wait_anchoring(&public, "the registration", |s| {
+        anchored(s, AnchorKind::Election, None)
+    });
+    let closes_at = status.closes_at.unwrap();
+    let (ballot, _) = e.ballot(0, 1);
+    public.cast(ballot.to_bytes()).unwrap();
+    let snapshot = || {
+        let info = public.election().unwrap();
+        let head = public.head().unwrap().head;
+        let entries = serde_json::to_value(public.entries(0, 1000).unwrap()).unwrap();
+        let queue = serde_json::to_value(&public.anchoring().unwrap().items).unwrap();
+        (info.state, head.size, head.root, entries, queue)
+    };
+    let before = snapshot();
+
+    let error = e.officials.close().map(drop).unwrap_err();
+    assert_eq!(
+        (error.status(), error.code()),
+        (Some(409), Some("voting_open_on_chain")),
+        "{error}"
+    );
+    let message = error.to_string();
+    for words in [
+        "voting closes on chain at".to_owned(),
+        format!("Unix time {closes_at}"),
+        "the chain's time is now".to_owned(),
+        "UTC".to_owned(),
+    ] {
+        assert!(message.contains(&words), "{message}");
+    }
+    assert_eq!(snapshot(), before);
+    assert!(block_on(chain.chain.time()).unwrap() < closes_at);
+    // Voting goes on: the board still takes ballots.
+    let (ballot, _) = e.ballot(1, 2);
+    let (receipt, created) = public.cast(ballot.to_bytes()).unwrap();
+    assert!(created);
+    assert_eq!(receipt.index, 1);
+
+    // Once the chain's time reaches closesAt, the close goes through.
+    advance_to_close(&chain.chain, &status);
+    assert_eq!(e.officials.close().unwrap().state, ElectionState::Closed);
+    e.service.shutdown().unwrap();
+}
+
+/// Marks every item of the anchoring queue as sent but not recorded: what a service that
+/// stopped between sending its transactions and recording them leaves behind.
+const FORGET_TRANSACTIONS: &str = "UPDATE anchor_queue SET state = 'sending', \
+     transaction_hash = NULL, block_number = NULL, gas_used = NULL, anchored_at = NULL";
+
+fn a_restart_mid_queue_finds_what_was_sent_and_anchors_nothing_twice(db: Db) {
+    let chain = TestChain::new();
+    let interval = Duration::from_millis(300);
+    let e = HttpElection::with_anchoring(&db, 3, Some(chain.anchoring(interval)));
+    let public = e.public_client();
+    for voter in 0..2 {
+        let (ballot, _) = e.ballot(voter, 0);
+        public.cast(ballot.to_bytes()).unwrap();
+    }
+    let status = wait_anchoring(&public, "the registration and a checkpoint", |s| {
+        anchored(s, AnchorKind::Election, None) && anchored(s, AnchorKind::Checkpoint, Some(2))
+    });
+    let sent = transactions(&status);
+    assert!(sent.len() >= 2, "{sent:?}");
+    let blocks = block_on(chain.chain.block_number()).unwrap();
+
+    // The service stops after sending and before recording; on restart it asks the chain.
+    let e = e.restart_editing(FORGET_TRANSACTIONS, Some(chain.anchoring(interval)));
+    let public = e.public_client();
+    let status = wait_anchoring(&public, "the queue recovered from the chain", all_anchored);
+    assert_eq!(
+        transactions(&status),
+        sent,
+        "the transactions found on chain"
+    );
+    assert_eq!(
+        block_on(chain.chain.block_number()).unwrap(),
+        blocks,
+        "nothing sent again"
+    );
+    let metrics = http_get(&e.service.url(), "/metrics").1;
+    for kind in ["election", "checkpoint"] {
+        let count = |outcome: &str| {
+            metric(
+                &metrics,
+                &format!(
+                    "tabella_anchor_transactions_total{{kind=\"{kind}\",outcome=\"{outcome}\"}}"
+                ),
+            )
+        };
+        let expected = sent.iter().filter(|t| t.0.as_str() == kind).count() as u64;
+        assert_eq!(
+            (count("found"), count("confirmed")),
+            (expected, 0),
+            "{kind}"
+        );
+    }
+
+    // The election goes on to its result.
+    let (ballot, _) = e.ballot(2, 1);
+    public.cast(ballot.to_bytes()).unwrap();
+    advance_to_close(&chain.chain, &status);
+    e.close_and_tally();
+    let status = wait_anchoring(&public, "the result", |s| {
+        anchored(s, AnchorKind::Result, None) && all_anchored(s)
+    });
+    let sent = transactions(&status);
+    let blocks = block_on(chain.chain.block_number()).unwrap();
+
+    // Stopped again after sending everything, result included: nothing is sent again.
+    let e = e.restart_editing(FORGET_TRANSACTIONS, Some(chain.anchoring(interval)));
+    let public = e.public_client();
+    let status = wait_anchoring(&public, "the queue recovered from the chain", all_anchored);
+    assert_eq!(transactions(&status), sent);
+    std::thread::sleep(interval * 3);
+    assert_eq!(
+        block_on(chain.chain.block_number()).unwrap(),
+        blocks,
+        "nothing sent again"
+    );
+    let evidence = check_chain_matches_the_board(&chain.chain, &e, &status);
+    let sizes: Vec<u64> = evidence.checkpoints.iter().map(|c| c.size).collect();
+    assert_eq!(sizes.last(), Some(&3));
+    assert!(evidence.result.is_some());
+    let records = tempfile::tempdir().unwrap();
+    let summary = tabella_tally::election::export_with(
+        &public,
+        &records.path().join("record"),
+        tabella_tally::election::ExportOptions {
+            chain: Some(evidence),
+            ..tabella_tally::election::ExportOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(summary.chain_checked && summary.report.passed());
+    e.service.shutdown().unwrap();
+}
+
+/// A TCP forwarder from `listen` to `upstream`, started when asked: until then nothing
+/// listens there, as when a chain's endpoint is down.
+fn forward(listen: std::net::SocketAddr, upstream: String) {
+    let listener = std::net::TcpListener::bind(listen).unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+}
+
+fn a_chain_out_of_reach_is_retried_until_it_answers(db: Db) {
+    let Some(node) =
+        tabella_tests::hardhat::node_or_skip("a_chain_out_of_reach_is_retried_until_it_answers")
+    else {
+        return;
+    };
+    // A port nothing listens on yet: the endpoint is down when voting opens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // Each backend's test sends from its own development account (the node is shared).
+    let account = match db.backend {
+        Backend::Sqlite => 8,
+        Backend::Postgres => 9,
+    };
+    let anchoring = AnchorConfig {
+        chain: ChainSpec::Rpc(format!("http://{port}")),
+        signer: Signer::dev(account),
+        registry: None,
+        checkpoint_interval: Duration::from_millis(300),
+        voting_period: VOTING_PERIOD,
+        challenge_period: 86_400,
+    };
+    let e = HttpElection::with_anchoring(&db, 2, Some(anchoring));
+    let public = e.public_client();
+    let (ballot, _) = e.ballot(0, 0);
+    public.cast(ballot.to_bytes()).unwrap();
+    let status = wait_anchoring(&public, "a failed attempt", |s| {
+        s.items
+            .iter()
+            .any(|i| i.kind == AnchorKind::Election && i.last_error.is_some())
+            && s.lag_seconds > 0.5
+    });
+    let item = &status.items[0];
+    assert_eq!(item.state, AnchorState::Pending);
+    assert!(
+        item.last_error.as_deref().unwrap().contains("out of reach"),
+        "{item:?}"
+    );
+    let metrics = http_get(&e.service.url(), "/metrics").1;
+    let lag = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tabella_anchor_lag_seconds "))
+        .unwrap();
+    assert!(lag.parse::<f64>().unwrap() > 0.5, "{lag}");
+    assert_eq!(
+        metric(
+            &metrics,
+            "tabella_anchor_transactions_total{kind=\"election\",outcome=\"confirmed\"}"
+        ),
+        0
+    );
+
+    // The endpoint comes back: the retries get through, and the lag falls to 0.
+    let upstream = node.url().trim_start_matches("http://").to_owned();
+    forward(port, upstream);
+    let status = wait_anchoring(&public, "the registration after the chain came back", |s| {
+        anchored(s, AnchorKind::Election, None) && anchored(s, AnchorKind::Checkpoint, Some(1))
+    });
+    assert_eq!(status.chain_id, Some(tabella_tests::hardhat::CHAIN_ID));
+    let item = &status.items[0];
+    assert!(item.last_error.is_none(), "{item:?}");
+    assert_eq!(public.anchoring().unwrap().lag_seconds, 0.0);
+    let metrics = http_get(&e.service.url(), "/metrics").1;
+    assert_eq!(
+        metric(
+            &metrics,
+            "tabella_anchor_transactions_total{kind=\"election\",outcome=\"confirmed\"}"
+        ),
+        1
+    );
+    assert_eq!(metric(&metrics, "tabella_anchor_lag_seconds"), 0);
+    e.service.shutdown().unwrap();
+}
+
+fn fallback_ballots_cast_on_chain_are_taken_at_the_close_once_each_or_refused_with_a_reason(
+    db: Db,
+) {
+    let chain = TestChain::new();
+    let e = HttpElection::with_anchoring(&db, 4, Some(chain.anchoring(Duration::from_secs(3600))));
+    let public = e.public_client();
+    let election = e.info.election_id;
+    let status = wait_anchoring(&public, "the registration", |s| {
+        anchored(s, AnchorKind::Election, None)
+    });
+    let registry = Registry::at(
+        &chain.chain,
+        Registry::parse_address(status.contract.as_deref().unwrap()).unwrap(),
+    );
+    let voter = Signer::dev(1);
+    let cast_on_chain = |bytes: &[u8]| {
+        block_on(registry.cast_fallback(&voter, election.0, bytes))
+            .unwrap()
+            .hash_hex()
+    };
+
+    // Voter 0 votes over HTTP; voter 1 through the contract, twice with the same bytes; voter
+    // 0's very ballot is also posted on chain; then three ballots the board must refuse.
+    let (on_board, _) = e.ballot(0, 0);
+    let board_receipt = public.cast(on_board.to_bytes()).unwrap().0;
+    let (fallback, _) = e.ballot(1, 2);
+    let bytes = fallback.to_bytes().to_vec();
+    let mut bad_signature = e.ballot(2, 1).0.to_bytes().to_vec();
+    let last = bad_signature.len() - 32;
+    bad_signature[last] = if bad_signature[last] == 0 {
+        1
+    } else {
+        bad_signature[last] - 1
+    };
+    let stranger = CredentialSecret::derive(
+        &CredentialCode::generate(&mut rand::rngs::OsRng),
+        &election.0,
+    );
+    let (not_eligible, _) = encrypt(&e.ctx, &stranger, 1);
+    let sent: Vec<String> = [
+        &bytes[..],
+        &bytes[..],
+        on_board.to_bytes(),
+        b"not a ballot",
+        &bad_signature[..],
+        not_eligible.to_bytes(),
+    ]
+    .into_iter()
+    .map(cast_on_chain)
+    .collect();
+    // Nothing reaches the board before the close.
+    assert_eq!(public.head().unwrap().head.size, 1);
+
+    advance_to_close(&chain.chain, &status);
+    let results = e.close_and_tally();
+    assert_eq!(totals(&results), vec![vec![1, 0, 1]]);
+    let page = public.entries(0, 1000).unwrap();
+    assert_eq!(page.size, 2);
+    assert_eq!(page.entries[1].tracking_code, fallback.tracking_code());
+    assert_eq!(page.entries[1].status, EntryStatus::Counted);
+    let receipt = public.receipt(&fallback.tracking_code()).unwrap();
+    receipt.verify(&e.info.board_key).unwrap();
+    assert_eq!(receipt.index, 1);
+
+    let anchors = public.anchors().unwrap().unwrap();
+    let taken: Vec<(u64, String, u64, TrackingCode)> = anchors
+        .fallback
+        .iter()
+        .map(|f| {
+            (
+                f.chain_index,
+                f.transaction.clone(),
+                f.index,
+                f.tracking_code,
+            )
+        })
+        .collect();
+    assert_eq!(
+        taken,
+        [
+            (0, sent[0].clone(), 1, fallback.tracking_code()),
+            (1, sent[1].clone(), 1, fallback.tracking_code()),
+            (
+                2,
+                sent[2].clone(),
+                board_receipt.index,
+                on_board.tracking_code()
+            ),
+        ]
+    );
+    let refused: Vec<(u64, String)> = anchors
+        .rejected
+        .iter()
+        .map(|r| (r.chain_index, r.transaction.clone()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (3, sent[3].clone()),
+            (4, sent[4].clone()),
+            (5, sent[5].clone())
+        ]
+    );
+    for (rejected, code) in anchors.rejected.iter().zip([
+        "malformed_ballot",
+        "invalid_signature",
+        "credential_not_eligible",
+    ]) {
+        assert!(rejected.reason.contains(code), "{rejected:?}");
+    }
+    assert_eq!(
+        anchors.rejected[0].tracking_code.0,
+        tabella_tally::service::anchor::contracts::fallback_digest(b"not a ballot")
+    );
+
+    // The record holds them, and agrees with the chain (V20, V21).
+    let status = wait_anchoring(&public, "the result", |s| {
+        anchored(s, AnchorKind::Result, None) && all_anchored(s)
+    });
+    let evidence = check_chain_matches_the_board(&chain.chain, &e, &status);
+    assert_eq!(evidence.fallback.len(), 6);
+    let records = tempfile::tempdir().unwrap();
+    let summary = tabella_tally::election::export_with(
+        &public,
+        &records.path().join("record"),
+        tabella_tally::election::ExportOptions {
+            chain: Some(evidence),
+            ..tabella_tally::election::ExportOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        summary.report.passed(),
+        "{:?}",
+        summary.report.first_failure()
+    );
+    let written: Anchors =
+        serde_json::from_slice(&std::fs::read(records.path().join("record/anchors.json")).unwrap())
+            .unwrap();
+    assert_eq!(Some(written), public.anchors().unwrap());
+    e.service.shutdown().unwrap();
+}
+
+fn without_anchoring_the_anchoring_routes_say_so(db: Db) {
+    let e = HttpElection::new(&db, 1);
+    let public = e.public_client();
+    let status = public.anchoring().unwrap();
+    assert!(!status.enabled);
+    assert!(status.items.is_empty() && status.contract.is_none());
+    assert_eq!(status.lag_seconds, 0.0);
+    assert_eq!(public.anchors().unwrap(), None);
+    let (status, body) = http_get(&e.service.url(), "/v1/record/anchors.json");
+    assert_eq!(status, 404);
+    let body: tabella_tally::api::ErrorBody = serde_json::from_str(&body).unwrap();
+    assert_eq!(body.error, "not_anchored");
+    // Without a chain the close needs nothing from one.
+    assert_eq!(e.officials.close().unwrap().state, ElectionState::Closed);
+    e.service.shutdown().unwrap();
 }

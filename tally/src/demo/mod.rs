@@ -11,8 +11,18 @@
 //! the `tabella verify` command that re-checks it. Unless `--no-serve`, the service then keeps
 //! serving until Ctrl-C so the board can be browsed.
 //!
+//! The service anchors the election on a chain (spec/anchoring.md): by default the embedded
+//! chain (revm running the registry's compiled bytecode), whose state the demo keeps next to the
+//! record (`<record>-chain`, or `chain` in `--data-dir`), or a real node with `--rpc-url`;
+//! `--no-chain` turns anchoring off. The demo prints each anchor transaction as it lands, has one
+//! voter cast through the contract instead of the board (fallback casting, from a development
+//! account other than the operator's), moves the development chain's clock to the registered
+//! close, and checks the record against the chain's evidence.
+//!
 //! The voters' choices and encryptions come from `--seed` (printed, so a run can be replayed);
 //! credential codes and every key are drawn from the operating system, as in a real election.
+
+mod chain;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +34,7 @@ use rand::RngCore;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use secrecy::SecretString;
+use tabella_crypto::ballot::ElectionContext;
 use tabella_crypto::board::merkle;
 use tabella_crypto::ceremony::{CeremonyParams, TrusteeIdentity, MAX_TRUSTEES};
 use tabella_crypto::manifest::{ContestStyle, Manifest};
@@ -83,6 +94,23 @@ pub struct DemoOptions {
     /// Stop the service once the election is verified instead of serving until Ctrl-C.
     #[arg(long)]
     pub no_serve: bool,
+
+    /// Anchor nothing: run the demo without a chain.
+    #[arg(long, conflicts_with_all = ["rpc_url", "signer_key_file", "registry"])]
+    pub no_chain: bool,
+
+    /// Anchor on the chain behind this Ethereum JSON-RPC endpoint instead of the embedded
+    /// chain (a development node such as Hardhat's: the demo moves its clock to the close).
+    #[arg(long, value_name = "URL", requires = "signer_key_file")]
+    pub rpc_url: Option<String>,
+
+    /// With --rpc-url: the operator's key (hex), an account the node has funded.
+    #[arg(long, value_name = "FILE")]
+    pub signer_key_file: Option<PathBuf>,
+
+    /// The registry contract's address (0x…); default: the service deploys one.
+    #[arg(long, value_name = "0xADDRESS")]
+    pub registry: Option<String>,
 }
 
 impl Default for DemoOptions {
@@ -99,6 +127,10 @@ impl Default for DemoOptions {
             record: None,
             listen: "127.0.0.1:0".to_string(),
             no_serve: false,
+            no_chain: false,
+            rpc_url: None,
+            signer_key_file: None,
+            registry: None,
         }
     }
 }
@@ -195,6 +227,16 @@ fn free_record_dir(base: &Path) -> anyhow::Result<PathBuf> {
         }
         .display()
     )
+}
+
+/// The embedded chain's directory of a demo whose data directory is temporary: next to the
+/// record, `<record>-chain`, so that the record can be checked against it afterwards.
+pub fn chain_dir_for(record_dir: &Path) -> PathBuf {
+    let mut name = record_dir
+        .file_name()
+        .map_or_else(|| DEFAULT_RECORD_DIR.into(), |n| n.to_os_string());
+    name.push("-chain");
+    record_dir.with_file_name(name)
 }
 
 /// The embedded default manifest of the demo election.
@@ -310,12 +352,21 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     let mut token = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut token);
     let token = hex::encode(token);
+    // The embedded chain's state outlives a temporary data directory: the record is checked
+    // against it afterwards.
+    let chain_dir = match &opts.data_dir {
+        Some(dir) => service::chain_dir(dir),
+        None => chain_dir_for(&record_dir),
+    };
+    let mut chain = chain::DemoChain::open(opts, &chain_dir)?;
+    let anchoring = chain.as_mut().map(|c| c.service_config()).transpose()?;
     let service = service::spawn(
         ServiceConfig {
             database_url: service::sqlite_url(&data_dir),
             board_key: service::load_or_create_board_key(&data_dir.join(service::BOARD_KEY_FILE))?,
             admin_token: Some(SecretString::from(token.clone())),
             limits: Limits::default(),
+            anchoring,
         },
         &opts.listen,
     )?;
@@ -324,6 +375,10 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         "service      {url} (SQLite database in {})",
         data_dir.display()
     );
+    match &chain {
+        Some(chain) => println!("chain        {}", chain.describe()),
+        None => println!("chain        none (--no-chain): nothing is anchored"),
+    }
 
     // Officials: create the election.
     let officials = ElectionClient::new(&url, Some(token.clone()))?;
@@ -385,8 +440,27 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         imported.credentials_digest
     );
     let info = officials.open()?;
-    if let Some(joint) = info.joint_key {
-        println!("joint key    {}", hex::encode(joint.to_bytes()));
+    let joint = info
+        .joint_key
+        .context("the open election publishes no joint key")?;
+    println!("joint key    {}", hex::encode(joint.to_bytes()));
+    let ctx = ElectionContext::new(election_id, info.manifest.clone(), joint)
+        .context("the service's manifest is not valid")?;
+
+    // On chain: the registration lands, then one voter casts through the contract instead of
+    // the board (fallback casting); the others vote over HTTP.
+    let mut codes: &[crate::api::IssuedCredential] = &imported.codes;
+    let mut fallback_choices = None;
+    if let Some(chain) = &mut chain {
+        chain.wait_for(&officials, crate::api::AnchorKind::Election, None)?;
+        chain.print_registry(&officials)?;
+        if let Some((voter, rest)) = codes.split_last().filter(|(_, rest)| !rest.is_empty()) {
+            let mut rng = DemoOptions::rng(seed ^ 0xfa11_bac4);
+            let choices = random_choices(&manifest, &mut rng);
+            chain.cast_fallback(&officials, &ctx, voter, &choices, &mut rng)?;
+            fallback_choices = Some(choices);
+            codes = rest;
+        }
     }
     println!();
 
@@ -398,7 +472,7 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     );
     let report = simulate::simulate(
         &url,
-        &imported.codes,
+        codes,
         &SimulationParams {
             concurrency: opts.concurrency,
             seed,
@@ -418,7 +492,12 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     report.print();
     println!();
 
-    // Officials close; the service verifies and aggregates the counted ballots.
+    // Officials close; the service verifies and aggregates the counted ballots. On chain, not
+    // before the registered close: the development chain's clock moves there.
+    if let Some(chain) = &mut chain {
+        chain.print_new(&officials)?;
+        chain.advance_to_close(&officials)?;
+    }
     officials.close()?;
     let bar = progress(report.voters, "verifying ballots");
     let close_started = Instant::now();
@@ -435,6 +514,27 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         closed.board.superseded,
         closed.board.spoiled
     );
+    if let Some(chain) = &mut chain {
+        if let Some(anchors) = officials.anchors()? {
+            for taken in &anchors.fallback {
+                println!(
+                    "fallback     the ballot cast through the contract (chain index {}) is on the board as entry {}",
+                    taken.chain_index, taken.index
+                );
+            }
+            for refused in &anchors.rejected {
+                println!(
+                    "fallback     the ballot cast through the contract (chain index {}) was refused: {}",
+                    refused.chain_index, refused.reason
+                );
+            }
+        }
+        chain.wait_for(
+            &officials,
+            crate::api::AnchorKind::Checkpoint,
+            Some(closed.board.size),
+        )?;
+    }
 
     // Tally: the present trustees decrypt the aggregate; any `threshold` of them suffice.
     let present = (opts.trustees - opts.absent) as usize;
@@ -451,25 +551,49 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
             crate::ceremony::list(&results.absent)
         }
     );
+    if let Some(chain) = &mut chain {
+        chain.wait_for(&officials, crate::api::AnchorKind::Result, None)?;
+    }
     println!();
     crate::election::print_results(&results);
 
-    // Check: the decrypted tally equals what the voters chose.
+    // Check: the decrypted tally equals what the voters chose (over HTTP and through the
+    // contract).
+    let mut expected = report.expected.clone();
+    if let Some(choices) = &fallback_choices {
+        for (sums, contest) in expected.iter_mut().zip(choices) {
+            for (sum, choice) in sums.iter_mut().zip(contest) {
+                *sum += choice;
+            }
+        }
+    }
     let decrypted: Vec<Vec<u64>> = results
         .contests
         .iter()
         .map(|c| c.selections.iter().map(|s| s.total).collect())
         .collect();
-    if decrypted != report.expected {
-        bail!(
-            "the decrypted tally {decrypted:?} differs from the voters' choices {:?}",
-            report.expected
-        );
+    if decrypted != expected {
+        bail!("the decrypted tally {decrypted:?} differs from the voters' choices {expected:?}");
     }
 
     // The record, exported and verified from its files alone (every check of
     // spec/verification.md); voters' receipts checked against the board.
-    let summary = crate::election::export(&officials, &record_dir)?;
+    // Verified against the chain too: the registry's evidence, read once the result landed.
+    let evidence = chain
+        .as_ref()
+        .map(|c| c.evidence(&officials, election_id))
+        .transpose()?;
+    let on_chain = evidence
+        .as_ref()
+        .map(|e| (e.checkpoints.len(), e.fallback.len()));
+    let summary = crate::election::export_with(
+        &officials,
+        &record_dir,
+        crate::election::ExportOptions {
+            chain: evidence,
+            ..crate::election::ExportOptions::default()
+        },
+    )?;
     if !summary.report.passed() || summary.report.results.as_ref() != Some(&results) {
         bail!(
             "the record in {} does not verify to the published results",
@@ -512,6 +636,11 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         hex::encode(head.head.root),
         head.head.size
     );
+    if let Some((checkpoints, fallback)) = on_chain {
+        println!(
+            "chain check  the record agrees with the registry (V20, V21): the registration, {checkpoints} checkpoint(s), {fallback} fallback ballot(s), the result's digests and final head"
+        );
+    }
     println!("check        decrypted tally equals the voters' choices: yes");
     println!("total time   {:.1?}", started.elapsed());
     println!();
@@ -519,6 +648,11 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     println!("The election record is in {dir}. Anyone can re-check it from its files alone:");
     println!("  tabella verify {dir}");
     println!("  (from the source tree: cargo run --release -p tabella-tally --bin tabella -- verify {dir})");
+    if let Some(chain_dir) = chain.as_ref().and_then(|c| c.embedded_dir()) {
+        let chain_dir = crate::election::shell_word(&chain_dir.display().to_string());
+        println!("and against the embedded chain's state:");
+        println!("  tabella verify {dir} --chain-dir {chain_dir}");
+    }
 
     if opts.no_serve {
         return service.shutdown();

@@ -74,18 +74,30 @@ pub fn redact(url: &str) -> String {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let sql = match backend {
-        Backend::Sqlite => include_str!("../../migrations/sqlite/0001_board.sql"),
-        Backend::Postgres => include_str!("../../migrations/postgres/0001_board.sql"),
+    let (board, anchoring) = match backend {
+        Backend::Sqlite => (
+            include_str!("../../migrations/sqlite/0001_board.sql"),
+            include_str!("../../migrations/sqlite/0002_anchoring.sql"),
+        ),
+        Backend::Postgres => (
+            include_str!("../../migrations/postgres/0001_board.sql"),
+            include_str!("../../migrations/postgres/0002_anchoring.sql"),
+        ),
     };
-    Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("board"),
+    let migration = |version, name, sql| {
+        Migration::new(
+            version,
+            Cow::Borrowed(name),
             MigrationType::Simple,
             Cow::Borrowed(sql),
             false,
-        )]),
+        )
+    };
+    Migrator {
+        migrations: Cow::Owned(vec![
+            migration(1, "board", board),
+            migration(2, "anchoring", anchoring),
+        ]),
         ignore_missing: false,
         locking: true,
         no_tx: false,
@@ -572,5 +584,255 @@ impl Db {
             .collect::<Result<Vec<String>, DbError>>()?;
         names.sort_unstable();
         Ok(names)
+    }
+}
+
+/// One item of the anchoring queue (`anchor_queue`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchorRow {
+    /// Its place in the queue: items are sent in this order.
+    pub seq: u64,
+    /// What it anchors, unique: `election`, `checkpoint-<size>` or `result`.
+    pub item: String,
+    /// `election`, `checkpoint` or `result`.
+    pub kind: String,
+    /// A checkpoint's tree size.
+    pub size: Option<u64>,
+    /// The call's arguments (JSON).
+    pub payload: String,
+    /// `pending`, `sending`, `done` or `superseded`.
+    pub state: String,
+    /// The transaction hash, once known.
+    pub transaction: Option<String>,
+    /// The block that holds the transaction.
+    pub block_number: Option<u64>,
+    /// The gas the transaction used.
+    pub gas_used: Option<u64>,
+    /// Attempts to send it so far.
+    pub attempts: u64,
+    /// The last error, in words.
+    pub last_error: Option<String>,
+    /// When it was queued (ms since the epoch).
+    pub created_at: u64,
+    /// When it was found anchored (ms since the epoch).
+    pub anchored_at: Option<u64>,
+}
+
+/// A change of an anchoring queue item's state ([`Db::update_anchor`]).
+#[derive(Clone, Debug, Default)]
+pub struct AnchorUpdate<'a> {
+    /// The new state.
+    pub state: &'a str,
+    /// A new payload (arguments decided when first sent), if any.
+    pub payload: Option<&'a str>,
+    /// The transaction hash, if known.
+    pub transaction: Option<&'a str>,
+    /// The block that holds it.
+    pub block_number: Option<u64>,
+    /// The gas it used.
+    pub gas_used: Option<u64>,
+    /// Counts one more attempt.
+    pub attempted: bool,
+    /// The last error (`None` clears it).
+    pub last_error: Option<&'a str>,
+    /// When it was found anchored.
+    pub anchored_at: Option<u64>,
+}
+
+/// A ballot cast through the contract, as the service took it at the close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FallbackRow {
+    /// Its position in the contract's list for the election.
+    pub chain_index: u64,
+    /// The casting transaction.
+    pub transaction: String,
+    /// Its tracking code (the digest the contract stored).
+    pub tracking_code: [u8; 32],
+    /// The board entry that holds it; `None` when refused.
+    pub index: Option<u64>,
+    /// Why it was refused, in words.
+    pub reason: Option<String>,
+}
+
+fn optional_u64(value: Option<i64>) -> Result<Option<u64>, DbError> {
+    value.map(index_of).transpose()
+}
+
+fn anchor_row(row: &sqlx::any::AnyRow) -> Result<AnchorRow, DbError> {
+    Ok(AnchorRow {
+        seq: index_of(row.try_get("seq")?)?,
+        item: row.try_get("item")?,
+        kind: row.try_get("kind")?,
+        size: optional_u64(row.try_get("size")?)?,
+        payload: row.try_get("payload")?,
+        state: row.try_get("state")?,
+        transaction: row.try_get("transaction_hash")?,
+        block_number: optional_u64(row.try_get("block_number")?)?,
+        gas_used: optional_u64(row.try_get("gas_used")?)?,
+        attempts: index_of(row.try_get("attempts")?)?,
+        last_error: row.try_get("last_error")?,
+        created_at: index_of(row.try_get("created_at")?)?,
+        anchored_at: optional_u64(row.try_get("anchored_at")?)?,
+    })
+}
+
+const ANCHOR_COLUMNS: &str = "seq, item, kind, size, payload, state, transaction_hash, \
+     block_number, gas_used, attempts, last_error, created_at, anchored_at";
+
+/// Anchoring (spec/api.md §12): the queue, the registry address and the fallback ballots.
+impl Db {
+    /// The anchoring setting `name`.
+    pub async fn anchor_setting(&self, name: &str) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT value FROM anchor_settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    /// Stores the anchoring setting `name` unless it is set; answers the value that holds now.
+    pub async fn put_anchor_setting(&self, name: &str, value: &str) -> Result<String, DbError> {
+        sqlx::query(
+            "INSERT INTO anchor_settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        self.anchor_setting(name)
+            .await?
+            .ok_or_else(|| DbError::Corrupt(format!("the anchoring setting {name} vanished")))
+    }
+
+    /// Queues `item` at the end of the anchoring queue unless it is queued already; `true` if
+    /// it was queued now.
+    pub async fn enqueue_anchor(
+        &self,
+        item: &str,
+        kind: &str,
+        size: Option<u64>,
+        payload: &str,
+        now: u64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO anchor_queue (seq, item, kind, size, payload, state, attempts, \
+             created_at) SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, 'pending', 0, $5 \
+             FROM anchor_queue WHERE NOT EXISTS (SELECT 1 FROM anchor_queue WHERE item = $6)",
+        )
+        .bind(item)
+        .bind(kind)
+        .bind(size.map(as_i64))
+        .bind(payload)
+        .bind(as_i64(now))
+        .bind(item)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every item of the anchoring queue, in order.
+    pub async fn anchor_items(&self) -> Result<Vec<AnchorRow>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ANCHOR_COLUMNS} FROM anchor_queue ORDER BY seq"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(anchor_row).collect()
+    }
+
+    /// The anchoring queue's item `item`, if queued.
+    pub async fn anchor_item(&self, item: &str) -> Result<Option<AnchorRow>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ANCHOR_COLUMNS} FROM anchor_queue WHERE item = $1"
+        ))
+        .bind(item)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(anchor_row).transpose()
+    }
+
+    /// The first item not anchored yet (`pending` or `sending`), if any.
+    pub async fn next_anchor(&self) -> Result<Option<AnchorRow>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ANCHOR_COLUMNS} FROM anchor_queue \
+             WHERE state IN ('pending', 'sending') ORDER BY seq LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(anchor_row).transpose()
+    }
+
+    /// The largest tree size queued for a checkpoint, if any.
+    pub async fn last_queued_checkpoint(&self) -> Result<Option<u64>, DbError> {
+        let row = sqlx::query("SELECT MAX(size) FROM anchor_queue WHERE kind = 'checkpoint'")
+            .fetch_one(&self.pool)
+            .await?;
+        optional_u64(row.try_get(0)?)
+    }
+
+    /// Changes the state of the queue item `seq`.
+    pub async fn update_anchor(&self, seq: u64, update: &AnchorUpdate<'_>) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE anchor_queue SET state = $1, payload = COALESCE($2, payload), \
+             transaction_hash = COALESCE($3, transaction_hash), \
+             block_number = COALESCE($4, block_number), gas_used = COALESCE($5, gas_used), \
+             attempts = attempts + $6, last_error = $7, \
+             anchored_at = COALESCE($8, anchored_at) WHERE seq = $9",
+        )
+        .bind(update.state)
+        .bind(update.payload)
+        .bind(update.transaction)
+        .bind(update.block_number.map(as_i64))
+        .bind(update.gas_used.map(as_i64))
+        .bind(i64::from(update.attempted))
+        .bind(update.last_error)
+        .bind(update.anchored_at.map(as_i64))
+        .bind(as_i64(seq))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the fallback ballots taken at the close, in one transaction; rows already
+    /// recorded (a close repeated after a crash) stay as they are.
+    pub async fn record_fallback(&self, rows: &[FallbackRow]) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO fallback_ballots (chain_index, transaction_hash, tracking_code, idx, \
+                 reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain_index) DO NOTHING",
+            )
+            .bind(as_i64(r.chain_index))
+            .bind(&r.transaction)
+            .bind(r.tracking_code.to_vec())
+            .bind(r.index.map(as_i64))
+            .bind(r.reason.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The fallback ballots taken at the close, by their position on chain.
+    pub async fn fallback_ballots(&self) -> Result<Vec<FallbackRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT chain_index, transaction_hash, tracking_code, idx, reason \
+             FROM fallback_ballots ORDER BY chain_index",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FallbackRow {
+                    chain_index: index_of(row.try_get(0)?)?,
+                    transaction: row.try_get(1)?,
+                    tracking_code: bytes32("tracking code", &row.try_get::<Vec<u8>, _>(2)?)?,
+                    index: optional_u64(row.try_get(3)?)?,
+                    reason: row.try_get(4)?,
+                })
+            })
+            .collect()
     }
 }

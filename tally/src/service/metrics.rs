@@ -1,5 +1,6 @@
 //! Prometheus metrics of the service, served at `GET /metrics` (text exposition format).
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -9,7 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-/// `kind` label: `cast` or `spoiled`.
+/// `kind` label: `cast` or `spoiled` (ballots); `election`, `checkpoint` or `result` (anchors).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabel {
     kind: String,
@@ -19,6 +20,13 @@ struct KindLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {
     reason: String,
+}
+
+/// Labels of an anchoring transaction: what it anchors and how it ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnchorLabels {
+    kind: String,
+    outcome: String,
 }
 
 /// Labels of an HTTP request: method, matched route and status code.
@@ -39,6 +47,10 @@ pub struct Metrics {
     board_size: Gauge,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram>,
+    anchor_lag: Gauge<f64, AtomicU64>,
+    anchor_transactions: Family<AnchorLabels, Counter>,
+    anchor_gas: Family<KindLabel, Counter>,
+    anchor_checkpoint_size: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -100,6 +112,31 @@ impl Metrics {
             "HTTP request latency, by method, route and status",
             latency.clone(),
         );
+        let anchor_lag = Gauge::<f64, AtomicU64>::default();
+        let anchor_transactions = Family::<AnchorLabels, Counter>::default();
+        let anchor_gas = Family::<KindLabel, Counter>::default();
+        let anchor_checkpoint_size = Gauge::default();
+        registry.register(
+            "tabella_anchor_lag_seconds",
+            "Age of the oldest item not anchored on chain yet (0 when none)",
+            anchor_lag.clone(),
+        );
+        registry.register(
+            "tabella_anchor_transactions",
+            "Anchoring transactions, by kind (deploy, election, checkpoint, result) and outcome \
+             (confirmed, reverted, failed, found: already on chain)",
+            anchor_transactions.clone(),
+        );
+        registry.register(
+            "tabella_anchor_gas_used",
+            "Gas used by the anchoring transactions, by kind",
+            anchor_gas.clone(),
+        );
+        registry.register(
+            "tabella_anchor_last_checkpoint_size",
+            "The board size of the last checkpoint anchored on chain",
+            anchor_checkpoint_size.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             accepted,
@@ -108,7 +145,39 @@ impl Metrics {
             board_size,
             requests,
             latency,
+            anchor_lag,
+            anchor_transactions,
+            anchor_gas,
+            anchor_checkpoint_size,
         }
+    }
+
+    /// The oldest item not anchored yet is `seconds` old (0: none).
+    pub fn anchor_lag(&self, seconds: f64) {
+        self.anchor_lag.set(seconds);
+    }
+
+    /// An anchoring transaction of `kind` ended with `outcome`, using `gas` if it was mined.
+    pub fn anchor_transaction(&self, kind: &str, outcome: &str, gas: Option<u64>) {
+        self.anchor_transactions
+            .get_or_create(&AnchorLabels {
+                kind: kind.to_string(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
+        if let Some(gas) = gas {
+            self.anchor_gas
+                .get_or_create(&KindLabel {
+                    kind: kind.to_string(),
+                })
+                .inc_by(gas);
+        }
+    }
+
+    /// A checkpoint of `size` entries is anchored.
+    pub fn anchor_checkpoint_size(&self, size: u64) {
+        self.anchor_checkpoint_size
+            .set(i64::try_from(size).unwrap_or(i64::MAX));
     }
 
     /// A ballot of `kind` was appended.

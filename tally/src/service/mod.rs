@@ -11,15 +11,22 @@
 //! ceremony messages, `GET /v1/record/ballots.jsonl`, a final tree head and the results, it is
 //! everything `tabella election export` writes.
 //!
+//! With `--embedded-chain` or `--rpc-url` it anchors the election in the registry contract
+//! ([`anchor`], spec/api.md §12): the registration at open, checkpoints of the board while it
+//! grows, the final tree head at the close (after taking the ballots cast through the contract),
+//! and the result with the record's digest ([`record`], the same documents the export writes).
+//!
 //! [`app`] builds the router from an [`AppState`], so tests drive the service without a socket
 //! (`app(state).oneshot(request)`); [`spawn`] runs it on `127.0.0.1` in a background
 //! thread for tests and the demo; [`run`] serves it until a signal (`tabella serve`).
 
 mod aggregate;
+pub mod anchor;
 mod board;
 pub mod db;
 mod error;
 mod metrics;
+pub mod record;
 mod roll;
 mod routes;
 mod store;
@@ -28,11 +35,12 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use secrecy::SecretString;
 use tabella_crypto::ballot::{ElectionContext, ElectionId};
-use tabella_crypto::board::receipt::BoardSigningKey;
+use tabella_crypto::board::receipt::{BoardSigningKey, SignedTreeHead, TreeHead};
 use tabella_crypto::ceremony::CeremonyParams;
 use tabella_crypto::elgamal::PublicKey;
 use tabella_crypto::manifest::Manifest;
@@ -40,6 +48,7 @@ use tabella_crypto::record::{credentials_digest, ElectionParameters, SignedElect
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
+pub use anchor::{AnchorConfig, Anchoring, ChainSpec};
 pub use board::now_ms;
 pub use db::{Backend, Db, DbError};
 pub use error::AppError;
@@ -49,7 +58,7 @@ pub use routes::app;
 use crate::api::{Aggregation, ElectionState};
 use board::{Board, BoardView};
 use db::DocumentPut;
-use store::{DbStore, PARAMETERS};
+use store::{DbStore, PARAMETERS, TREE_HEAD};
 
 /// The name of the SQLite file in the data directory.
 pub const DATABASE_FILE: &str = "tabella.db";
@@ -90,6 +99,8 @@ pub struct ServiceConfig {
     pub admin_token: Option<SecretString>,
     /// Request limits.
     pub limits: Limits,
+    /// On-chain anchoring; `None`: off.
+    pub anchoring: Option<AnchorConfig>,
 }
 
 impl std::fmt::Debug for ServiceConfig {
@@ -102,6 +113,7 @@ impl std::fmt::Debug for ServiceConfig {
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
             .field("limits", &self.limits)
+            .field("anchoring", &self.anchoring)
             .finish()
     }
 }
@@ -146,6 +158,8 @@ pub struct AppState {
     verify_slots: Arc<Semaphore>,
     /// The tokio runtime, for the blocking ceremony store.
     runtime: tokio::runtime::Handle,
+    /// On-chain anchoring, when on.
+    pub anchoring: Option<Arc<Anchoring>>,
 }
 
 impl AppState {
@@ -160,16 +174,22 @@ impl AppState {
             )
         })?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let metrics = Metrics::new();
+        let anchoring = match config.anchoring {
+            Some(c) => Some(Arc::new(Anchoring::new(c, db.clone(), metrics.clone())?)),
+            None => None,
+        };
         let state = Arc::new(Self {
             db,
             key: Arc::new(config.board_key),
             admin_token: config.admin_token,
-            metrics: Metrics::new(),
+            metrics,
             limits: config.limits,
             election: Arc::new(RwLock::new(None)),
             admin: tokio::sync::Mutex::new(()),
             verify_slots: Arc::new(Semaphore::new(cores)),
             runtime: tokio::runtime::Handle::current(),
+            anchoring,
         });
         if let Some(row) = state.db.election().await? {
             let election = state.load_election(&row).await?;
@@ -179,7 +199,52 @@ impl AppState {
                 aggregate::resume(&state, &election).await?;
             }
         }
+        if state.anchoring.is_some() {
+            Anchoring::start_worker(&state);
+        }
         Ok(state)
+    }
+
+    /// A tree head of the board as it is now, signed.
+    pub fn sign_head(&self, election: &Election, view: &BoardView) -> SignedTreeHead {
+        self.key.sign_tree_head(TreeHead {
+            election: election.id,
+            size: view.tree.len(),
+            root: view.tree.root(),
+            timestamp: view.timestamp(),
+        })
+    }
+
+    /// The board's final signed tree head: fixed and stored (write-once) the first time it is
+    /// asked for once voting has closed, and the same bytes ever after. It is what the close
+    /// checkpoints on chain, what `GET /v1/board/head` answers from then on, and the record's
+    /// `tree-head.json`.
+    ///
+    /// # Errors
+    /// An election still open, or a storage failure.
+    pub async fn final_head(&self, election: &Election) -> anyhow::Result<SignedTreeHead> {
+        if let Some(bytes) = self.db.document(TREE_HEAD).await? {
+            return serde_json::from_slice(&bytes).context("the stored final tree head is corrupt");
+        }
+        let head = {
+            let view = election.board.view.read().await;
+            if matches!(view.state, ElectionState::Setup | ElectionState::Open) {
+                bail!("the board has no final tree head before voting closes");
+            }
+            self.sign_head(election, &view)
+        };
+        let bytes = record::document_bytes(&head)?;
+        match self.db.put_document(TREE_HEAD, &bytes).await? {
+            DocumentPut::Created | DocumentPut::AlreadyPresent => Ok(head),
+            DocumentPut::Conflict => {
+                let bytes = self
+                    .db
+                    .document(TREE_HEAD)
+                    .await?
+                    .context("the final tree head vanished")?;
+                serde_json::from_slice(&bytes).context("the stored final tree head is corrupt")
+            }
+        }
     }
 
     /// Rebuilds the in-memory election from its stored row.
@@ -411,8 +476,9 @@ pub struct ServeOptions {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Directory of the service's files: the SQLite database (unless --database-url) and the
-    /// board key (unless --board-key). Created if missing.
+    /// Directory of the service's files: the SQLite database (unless --database-url), the
+    /// board key (unless --board-key) and the embedded chain's state (with --embedded-chain).
+    /// Created if missing.
     #[arg(long, value_name = "DIR", default_value = "tabella-data")]
     pub data_dir: PathBuf,
     /// Database URL: postgres://USER:PASSWORD@HOST/DB for PostgreSQL; default: the SQLite file
@@ -435,7 +501,128 @@ pub struct ServeOptions {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// On-chain anchoring (spec/anchoring.md); off unless --embedded-chain or --rpc-url.
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
+
+/// Where the service anchors the election, and when (`tabella serve`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ChainArgs {
+    /// Anchor on the embedded chain (revm running the registry's bytecode), its state in
+    /// DATA_DIR/chain; the operator is the first development account unless
+    /// --signer-key-file or TABELLA_SIGNER_KEY gives a key.
+    #[arg(long, conflicts_with = "rpc_url")]
+    pub embedded_chain: bool,
+    /// Anchor on the chain behind this Ethereum JSON-RPC endpoint (an L1 or an L2); the
+    /// operator's key comes from --signer-key-file or TABELLA_SIGNER_KEY.
+    #[arg(long, value_name = "URL")]
+    pub rpc_url: Option<String>,
+    /// File holding the operator's secp256k1 key (hex), the account that sends every anchoring
+    /// transaction. Or set TABELLA_SIGNER_KEY. Never logged.
+    #[arg(long, value_name = "FILE")]
+    pub signer_key_file: Option<PathBuf>,
+    /// The registry contract's address (0x…). Without it the service deploys a registry at
+    /// the first anchor and keeps its address in the database.
+    #[arg(long, value_name = "0xADDRESS")]
+    pub registry: Option<String>,
+    /// Seconds between checkpoints of the board while it grows.
+    #[arg(long, value_name = "SECS", default_value_t = anchor::DEFAULT_CHECKPOINT_INTERVAL.as_secs())]
+    pub checkpoint_interval: u64,
+    /// Seconds voting lasts on chain: closesAt = opensAt + this (voting cannot close before).
+    #[arg(long, value_name = "SECS", default_value_t = anchor::DEFAULT_VOTING_PERIOD)]
+    pub voting_period: u64,
+    /// Seconds of the challenge window after the result is published.
+    #[arg(long, value_name = "SECS", default_value_t = anchor::DEFAULT_CHALLENGE_PERIOD)]
+    pub challenge_period: u64,
+}
+
+/// The environment variable holding the operator's key (hex) when no --signer-key-file.
+pub const SIGNER_KEY_ENV: &str = "TABELLA_SIGNER_KEY";
+
+impl ChainArgs {
+    /// Whether anchoring is asked for.
+    pub fn enabled(&self) -> bool {
+        self.embedded_chain || self.rpc_url.is_some()
+    }
+
+    /// The operator's key from --signer-key-file or TABELLA_SIGNER_KEY, if given.
+    ///
+    /// # Errors
+    /// An unreadable file or a value that is not a key.
+    pub fn signer(&self) -> anyhow::Result<Option<tabella_contracts::Signer>> {
+        if let Some(path) = &self.signer_key_file {
+            return tabella_contracts::Signer::from_file(path)
+                .map(Some)
+                .with_context(|| format!("{} does not hold an operator key", path.display()));
+        }
+        match std::env::var(SIGNER_KEY_ENV) {
+            Ok(text) if !text.trim().is_empty() => {
+                let text = zeroize::Zeroizing::new(text);
+                tabella_contracts::Signer::from_hex(text.trim())
+                    .map(Some)
+                    .with_context(|| format!("{SIGNER_KEY_ENV} does not hold an operator key"))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The anchoring configuration these options describe, with the embedded chain's state in
+    /// `chain_dir`; `None` when anchoring is off.
+    ///
+    /// # Errors
+    /// Options that cannot work together: a key or a registry without a chain, an RPC URL
+    /// without a key, zero periods.
+    pub fn config(&self, chain_dir: &Path) -> anyhow::Result<Option<AnchorConfig>> {
+        if !self.enabled() {
+            if self.registry.is_some() || self.signer_key_file.is_some() {
+                bail!(
+                    "--registry and --signer-key-file need a chain: add --embedded-chain or \
+                     --rpc-url URL"
+                );
+            }
+            return Ok(None);
+        }
+        if self.checkpoint_interval == 0 || self.voting_period == 0 || self.challenge_period == 0 {
+            bail!(
+                "--checkpoint-interval, --voting-period and --challenge-period must be at least 1 \
+                 second"
+            );
+        }
+        if let Some(address) = &self.registry {
+            tabella_contracts::Registry::parse_address(address)
+                .with_context(|| format!("--registry {address:?} is not an address"))?;
+        }
+        let chain = match &self.rpc_url {
+            Some(url) => ChainSpec::Rpc(url.clone()),
+            None => ChainSpec::Embedded(chain_dir.to_path_buf()),
+        };
+        let signer = match (self.signer()?, &chain) {
+            (Some(signer), _) => signer,
+            (None, ChainSpec::Rpc(_)) => bail!(
+                "anchoring on --rpc-url needs the operator's key: give --signer-key-file FILE or \
+                 set {SIGNER_KEY_ENV}"
+            ),
+            (None, _) => tabella_contracts::Signer::try_dev(0)?,
+        };
+        Ok(Some(AnchorConfig {
+            chain,
+            signer,
+            registry: self.registry.clone(),
+            checkpoint_interval: Duration::from_secs(self.checkpoint_interval),
+            voting_period: self.voting_period,
+            challenge_period: self.challenge_period,
+        }))
+    }
+}
+
+/// The directory of the embedded chain's state in a data directory.
+pub fn chain_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join(CHAIN_DIR)
+}
+
+/// The name of the embedded chain's directory in the data directory.
+pub const CHAIN_DIR: &str = "chain";
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -492,6 +679,7 @@ impl ServeOptions {
             board_key: load_or_create_board_key(&key_path)?,
             admin_token,
             limits: Limits::default(),
+            anchoring: self.chain.config(&chain_dir(&self.data_dir))?,
         })
     }
 }
@@ -507,6 +695,7 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
     runtime.block_on(async {
         let admin = config.admin_token.is_some();
         let backend = Backend::of(&config.database_url)?;
+        let anchoring = config.anchoring.as_ref().map(|a| format!("{:?}", a.chain));
         let state = AppState::start(config).await?;
         let listener = TcpListener::bind(&opts.listen)
             .await
@@ -514,8 +703,12 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = backend.name(), admin_token = admin, "election service listening");
         eprintln!(
-            "Tabella election service on http://{addr} ({} storage{}); Ctrl-C to stop",
+            "Tabella election service on http://{addr} ({} storage{}{}); Ctrl-C to stop",
             backend.name(),
+            match &anchoring {
+                Some(chain) => format!("; anchoring on {chain}"),
+                None => String::new(),
+            },
             if admin { "" } else { "; no admin token: administrative calls are refused" }
         );
         axum::serve(listener, app(Arc::clone(&state)))
@@ -638,5 +831,121 @@ impl RunningService {
 impl Drop for RunningService {
     fn drop(&mut self) {
         let _ = self.stop_and_join();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// A stand-in for `tabella serve`'s command line.
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeOptions,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServeOptions, clap::Error> {
+        Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|c| c.serve)
+    }
+
+    #[test]
+    fn anchoring_is_off_unless_a_chain_is_given() {
+        let opts = parse(&[]).unwrap();
+        assert_eq!(
+            opts.chain,
+            ChainArgs {
+                checkpoint_interval: 60,
+                voting_period: 86_400,
+                challenge_period: 604_800,
+                ..ChainArgs::default()
+            }
+        );
+        assert!(opts.chain.config(Path::new("chain")).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_embedded_chain_lives_in_the_data_directory_with_the_first_dev_account() {
+        let opts = parse(&[
+            "--data-dir",
+            "d",
+            "--embedded-chain",
+            "--checkpoint-interval",
+            "5",
+            "--voting-period",
+            "3600",
+        ])
+        .unwrap();
+        let config = opts
+            .chain
+            .config(&chain_dir(&opts.data_dir))
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&config.chain, ChainSpec::Embedded(dir) if dir == Path::new("d/chain")),
+            "{config:?}"
+        );
+        assert_eq!(
+            config.signer.address_hex(),
+            tabella_contracts::Signer::dev(0).address_hex()
+        );
+        assert_eq!(config.checkpoint_interval, Duration::from_secs(5));
+        assert_eq!(
+            (config.voting_period, config.challenge_period),
+            (3600, 604_800)
+        );
+        assert_eq!(config.registry, None);
+    }
+
+    #[test]
+    fn an_rpc_chain_needs_the_operators_key_which_is_never_shown() {
+        if std::env::var_os(SIGNER_KEY_ENV).is_some() {
+            return;
+        }
+        let opts = parse(&["--rpc-url", "https://eth.example.org/v3/secret-api-key"]).unwrap();
+        let error = opts.chain.config(Path::new("chain")).unwrap_err();
+        assert!(error.to_string().contains("--signer-key-file"), "{error}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("operator.key");
+        let secret = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        std::fs::write(&key, format!("{secret}\n")).unwrap();
+        let key = key.display().to_string();
+        let opts = parse(&[
+            "--rpc-url",
+            "https://eth.example.org/v3/secret-api-key",
+            "--signer-key-file",
+            &key,
+            "--registry",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        ])
+        .unwrap();
+        let config = opts.chain.config(Path::new("chain")).unwrap().unwrap();
+        assert_eq!(
+            config.signer.address_hex(),
+            tabella_contracts::Signer::dev(1).address_hex()
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains(secret) && !shown.contains("secret-api-key"),
+            "{shown}"
+        );
+        assert!(shown.contains("https://eth.example.org"), "{shown}");
+    }
+
+    #[test]
+    fn anchoring_options_that_cannot_work_are_refused() {
+        assert!(parse(&["--embedded-chain", "--rpc-url", "http://127.0.0.1:8545"]).is_err());
+        for args in [
+            &["--registry", "0x5fbdb2315678afecb367f032d93f642f64180aa3"][..],
+            &["--embedded-chain", "--registry", "5fbdb2315678"],
+            &["--embedded-chain", "--voting-period", "0"],
+            &["--embedded-chain", "--checkpoint-interval", "0"],
+        ] {
+            let opts = parse(args).unwrap();
+            assert!(opts.chain.config(Path::new("chain")).is_err(), "{args:?}");
+        }
     }
 }

@@ -18,11 +18,12 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 use tabella_crypto::ballot::{Ballot, BallotError, SpoiledBallot, TrackingCode};
-use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead, TreeHead};
+use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead};
 use tabella_crypto::credential::CredentialKey;
 use tabella_crypto::record::credentials_digest;
 
 use super::aggregate;
+use super::anchor;
 use super::board::{not_open, now_ms, stored_receipt, BoardView, Submission};
 use super::db::{ElectionRow, EntryRow};
 use super::error::AppError;
@@ -30,9 +31,9 @@ use super::roll;
 use super::store::{self, DbStore, PARAMETERS, RESULTS};
 use super::{AppState, Election, OpenElection};
 use crate::api::{
-    BoardEntry, BoardPage, CastBallot, ConsistencyAnswer, CreateElection, CredentialList,
-    ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry, Results, RollImported,
-    SpoilBallot,
+    AnchoringStatus, BoardEntry, BoardPage, CastBallot, ConsistencyAnswer, CreateElection,
+    CredentialList, ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry,
+    Results, RollImported, SpoilBallot,
 };
 use crate::ceremony::CEREMONY;
 use crate::messages::server::{bearer_token, routes as ceremony_routes, ServerConfig};
@@ -95,6 +96,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/board/inclusion/{tracking_code}", get(inclusion))
         .route("/v1/board/consistency", get(consistency))
         .route("/v1/record/ballots.jsonl", get(record_ballots))
+        .route("/v1/record/anchors.json", get(record_anchors))
+        .route("/v1/anchoring", get(anchoring_status))
         .with_state(Arc::clone(&state))
         .merge(ceremony)
         .fallback(no_route)
@@ -151,6 +154,11 @@ async fn readyz(State(state): State<Shared>) -> Result<&'static str, AppError> {
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {
+    if let Some(anchoring) = &state.anchoring {
+        if let Err(error) = anchoring.lag_seconds().await {
+            tracing::warn!(%error, "could not read the anchoring queue for its lag");
+        }
+    }
     (
         [(
             CONTENT_TYPE,
@@ -361,6 +369,11 @@ async fn create_election_inner(
 }
 
 async fn credentials(State(state): State<Shared>) -> Result<Json<CredentialList>, AppError> {
+    Ok(Json(credential_list(&state).await?))
+}
+
+/// The credential list (`credentials.json` of the record), every stored key checked.
+pub(super) async fn credential_list(state: &AppState) -> Result<CredentialList, AppError> {
     let keys = state.db.credentials().await?;
     // Decoding checks every stored key (a point decompression each): on all cores, off the
     // runtime.
@@ -378,7 +391,7 @@ async fn credentials(State(state): State<Shared>) -> Result<Json<CredentialList>
     })
     .await
     .map_err(AppError::internal)??;
-    Ok(Json(list))
+    Ok(list)
 }
 
 /// The signed election parameters (`election.json` of the record), byte for byte as stored
@@ -575,7 +588,7 @@ async fn close_election(State(state): State<Shared>, headers: HeaderMap) -> Resp
         let _admin = state.admin.lock().await;
         let election = election(&state)?;
         {
-            let mut view = election.board.view.write().await;
+            let view = election.board.view.read().await;
             match view.state {
                 ElectionState::Setup => {
                     return Err(AppError::wrong_state(
@@ -593,15 +606,39 @@ async fn close_election(State(state): State<Shared>, headers: HeaderMap) -> Resp
                 }
                 ElectionState::Open => {}
             }
+        }
+        let mut fallback = None;
+        if let Some(anchoring) = &state.anchoring {
+            // Not before the chain's closesAt; then the ballots cast through the contract go
+            // on the board (the state is still open: they take the cast path).
+            anchoring.check_close(election.id).await?;
+            fallback = Some(anchor::take_fallback_ballots(&state, anchoring, &election).await?);
+        }
+        {
+            let mut view = election.board.view.write().await;
+            if view.state != ElectionState::Open {
+                return Err(AppError::internal("the state changed during close"));
+            }
             if !state.db.set_state("open", "closed", None, now_ms()).await? {
                 return Err(AppError::internal("the stored state changed during close"));
             }
             view.state = ElectionState::Closed;
             tracing::info!(election = %election.id, board = view.tree.len(), counted = view.counted.len(), "voting closed");
         }
+        if let Some((taken, refused)) = fallback {
+            tracing::info!(taken, refused, "ballots cast through the contract taken at the close");
+        }
         aggregate::resume(&state, &election)
             .await
             .map_err(|e| AppError::internal(format!("{e:#}")))?;
+        // The final tree head, fixed now (or at the next `GET /v1/board/head` or anchoring
+        // turn, should this write fail); the anchoring worker checkpoints it.
+        if let Err(error) = state.final_head(&election).await {
+            tracing::warn!(error = format!("{error:#}"), "could not fix the final tree head yet");
+        }
+        if let Some(anchoring) = &state.anchoring {
+            anchoring.wake();
+        }
         Ok(Json(info(&state, &election).await?))
     })
     .await
@@ -651,6 +688,10 @@ async fn tally_election(State(state): State<Shared>, headers: HeaderMap) -> Resp
             view.state = ElectionState::Tallied;
         }
         tracing::info!(election = %election.id, ballots = results.ballots_counted, "tally published");
+        if let Some(anchoring) = &state.anchoring {
+            // The worker computes the record digest and publishes the result on chain.
+            anchoring.wake();
+        }
         Ok(Json(results))
     })
     .await
@@ -781,7 +822,9 @@ async fn check_ballot(
     }))
 }
 
-async fn submit(
+/// The ballot pipeline of spec/api.md §3: checks, then the board. Also the path of the ballots
+/// cast through the contract, taken at the close ([`super::anchor`]).
+pub(super) async fn submit(
     state: &AppState,
     ballot_b64: &str,
     opening: Option<&SpoiledBallot>,
@@ -870,15 +913,21 @@ async fn receipt(
 // ---------------------------------------------------------------------------------------------
 // The board
 
+/// The board's head: signed when asked while voting is open; the final head, fixed at the
+/// close, from then on (API-BOARD-1).
 async fn head(State(state): State<Shared>) -> Result<Json<SignedTreeHead>, AppError> {
     let election = election(&state)?;
-    let view = election.board.view.read().await;
-    Ok(Json(state.key.sign_tree_head(TreeHead {
-        election: election.id,
-        size: view.tree.len(),
-        root: view.tree.root(),
-        timestamp: view.timestamp(),
-    })))
+    {
+        let view = election.board.view.read().await;
+        if matches!(view.state, ElectionState::Setup | ElectionState::Open) {
+            return Ok(Json(state.sign_head(&election, &view)));
+        }
+    }
+    state
+        .final_head(&election)
+        .await
+        .map(Json)
+        .map_err(|e| AppError::internal(format!("{e:#}")))
 }
 
 #[derive(Deserialize)]
@@ -1048,6 +1097,32 @@ async fn consistency(
     }))
 }
 
+/// The lines of the record's `ballots.jsonl` from entry `start` on, at most a page, below
+/// `size`: the bytes, the next index to read (`start` when there are none) and the number of
+/// lines. The one serializer of `ballots.jsonl`, for the route and for the record digest the
+/// service anchors.
+pub(super) async fn record_page(
+    state: &AppState,
+    election: &Election,
+    start: u64,
+    size: u64,
+) -> Result<(Vec<u8>, u64, u64), AppError> {
+    let rows = state.db.entries_with_receipts(start, MAX_PAGE).await?;
+    let view = election.board.view.read().await;
+    let mut out = Vec::new();
+    let mut next = start;
+    let mut lines = 0;
+    for (row, receipt) in rows.into_iter().filter(|(r, _)| r.index < size) {
+        next = row.index + 1;
+        let entry = record_entry(row, &receipt, &view)?;
+        let line = serde_json::to_vec(&entry).map_err(AppError::internal)?;
+        out.extend_from_slice(&line);
+        out.push(b'\n');
+        lines += 1;
+    }
+    Ok((out, next, lines))
+}
+
 /// The board as the record's `ballots.jsonl` (one [`RecordEntry`] per line: the entry with its
 /// receipt), streamed page by page (up to the size when the request arrived).
 async fn record_ballots(State(state): State<Shared>) -> Result<Response, AppError> {
@@ -1059,17 +1134,7 @@ async fn record_ballots(State(state): State<Shared>) -> Result<Response, AppErro
             if start >= size {
                 return Ok::<_, AppError>(None);
             }
-            let rows = state.db.entries_with_receipts(start, MAX_PAGE).await?;
-            let view = election.board.view.read().await;
-            let mut out = Vec::new();
-            let mut next = start;
-            for (row, receipt) in rows.into_iter().filter(|(r, _)| r.index < size) {
-                next = row.index + 1;
-                let entry = record_entry(row, &receipt, &view)?;
-                let line = serde_json::to_vec(&entry).map_err(AppError::internal)?;
-                out.extend_from_slice(&line);
-                out.push(b'\n');
-            }
+            let (out, next, _) = record_page(&state, &election, start, size).await?;
             if next == start {
                 return Ok(None);
             }
@@ -1084,6 +1149,47 @@ async fn record_ballots(State(state): State<Shared>) -> Result<Response, AppErro
             HeaderValue::from_static("application/x-ndjson"),
         )],
         Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anchoring
+
+fn not_anchored() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "not_anchored",
+        "this service does not anchor the election on a chain (start it with --embedded-chain \
+         or --rpc-url URL)",
+    )
+}
+
+/// `GET /v1/anchoring`: the anchoring queue, its transactions and its lag (spec/api.md §12).
+async fn anchoring_status(State(state): State<Shared>) -> Result<Json<AnchoringStatus>, AppError> {
+    match &state.anchoring {
+        Some(anchoring) => Ok(Json(anchoring.status().await?)),
+        None => Ok(Json(AnchoringStatus {
+            enabled: false,
+            chain_id: None,
+            contract: None,
+            operator: None,
+            closes_at: None,
+            lag_seconds: 0.0,
+            items: Vec::new(),
+        })),
+    }
+}
+
+/// `GET /v1/record/anchors.json`: the record's `anchors.json` as it stands.
+async fn record_anchors(State(state): State<Shared>) -> Result<Response, AppError> {
+    election(&state)?;
+    let anchoring = state.anchoring.as_ref().ok_or_else(not_anchored)?;
+    let anchors = anchoring.anchors().await?;
+    let bytes = super::record::document_bytes(&anchors).map_err(AppError::internal)?;
+    Ok((
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        bytes,
     )
         .into_response())
 }

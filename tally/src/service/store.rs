@@ -1,9 +1,9 @@
 //! The ceremony messages of the election, kept in the database's write-once documents table and
 //! served through the ceremony message routes (`/v1/ceremony/messages`).
 //!
-//! The same table holds two documents of the service's own, which the ceremony routes neither
-//! list, nor serve, nor accept: the signed election parameters ([`PARAMETERS`]) and the results
-//! ([`RESULTS`]).
+//! The same table holds three documents of the service's own, which the ceremony routes neither
+//! list, nor serve, nor accept: the signed election parameters ([`PARAMETERS`]), the board's
+//! final tree head ([`TREE_HEAD`]) and the results ([`RESULTS`]).
 
 use std::sync::{Arc, RwLock};
 
@@ -21,10 +21,14 @@ pub const RESULTS: &str = "results.json";
 /// ceremony message.
 pub const PARAMETERS: &str = "election.json";
 
+/// The board's final signed tree head, fixed when voting closes (the record's
+/// `tree-head.json`): a service document, not a ceremony message.
+pub const TREE_HEAD: &str = "tree-head.json";
+
 /// Whether `name` is one of the service's own documents, which the ceremony routes never list,
 /// serve or accept.
 fn is_service_document(name: &str) -> bool {
-    name == RESULTS || name == PARAMETERS
+    name == RESULTS || name == PARAMETERS || name == TREE_HEAD
 }
 
 /// The documents table as a [`MessageStore`] (blocking: call it from blocking threads only, as
@@ -100,6 +104,11 @@ pub fn validator(election: Arc<RwLock<Option<Arc<Election>>>>) -> Validator {
         if name == PARAMETERS {
             return Err(format!(
                 "{name} is written by the election service itself when voting opens"
+            ));
+        }
+        if name == TREE_HEAD {
+            return Err(format!(
+                "{name} is written by the election service itself when voting closes"
             ));
         }
         if name == CEREMONY {

@@ -24,11 +24,15 @@ use tabella_crypto::ceremony::{
 use tabella_crypto::credential::{CredentialCode, CredentialSecret};
 use tabella_crypto::manifest::Manifest;
 use tabella_tally::api::{
-    BoardCounts, BoardPage, ElectionInfo, EntryStatus, ErrorBody, IssuedCredential, Results,
+    AnchorKind, AnchorState, AnchoringStatus, BoardCounts, BoardPage, ElectionInfo, EntryStatus,
+    ErrorBody, IssuedCredential, Results,
 };
 use tabella_tally::client::ElectionClient;
 use tabella_tally::messages::HttpStore;
-use tabella_tally::service::{self, AppState, Backend, Limits, RunningService, ServiceConfig};
+use tabella_tally::service::anchor::contracts::{Chain, Signer};
+use tabella_tally::service::{
+    self, AnchorConfig, AppState, Backend, ChainSpec, Limits, RunningService, ServiceConfig,
+};
 use tabella_tests::postgres::{database_or_skip, TestDatabase};
 use tower::ServiceExt as _;
 
@@ -144,13 +148,14 @@ pub fn board_seed() -> [u8; 32] {
     *BoardSigningKey::generate(&mut rand::rngs::OsRng).expose_secret()
 }
 
-/// The service configuration for `db`.
+/// The service configuration for `db`, anchoring off.
 pub fn config(db: &Db, seed: &[u8; 32]) -> ServiceConfig {
     ServiceConfig {
         database_url: db.url.clone(),
         board_key: BoardSigningKey::from_bytes(seed).unwrap(),
         admin_token: Some(SecretString::from(TOKEN.to_owned())),
         limits: Limits::default(),
+        anchoring: None,
     }
 }
 
@@ -738,14 +743,23 @@ pub struct HttpElection {
     pub voters: Voters,
     /// For encrypting ballots.
     pub ctx: ElectionContext,
+    /// The trustees (two, both needed to decrypt).
+    pub identities: Vec<TrusteeIdentity>,
 }
 
 impl HttpElection {
     /// Spawns the service on `db` and sets up an open election of `voters` voters with two
     /// trustees, over HTTP.
     pub fn new(db: &Db, voters: usize) -> Self {
+        Self::with_anchoring(db, voters, None)
+    }
+
+    /// [`Self::new`], with the service anchoring as `anchoring` says.
+    pub fn with_anchoring(db: &Db, voters: usize, anchoring: Option<AnchorConfig>) -> Self {
         let seed = board_seed();
-        let service = service::spawn(config(db, &seed), "127.0.0.1:0").unwrap();
+        let mut config = config(db, &seed);
+        config.anchoring = anchoring;
+        let service = service::spawn(config, "127.0.0.1:0").unwrap();
         let url = service.url();
         let officials = ElectionClient::new(&url, Some(TOKEN.to_owned())).unwrap();
         let (info, created) = officials.create(&manifest()).unwrap();
@@ -783,11 +797,18 @@ impl HttpElection {
             info,
             voters,
             ctx,
+            identities,
         }
     }
 
     /// Stops the service and starts it again on the same database with the same board key.
     pub fn restart(self) -> Self {
+        self.restart_with(None)
+    }
+
+    /// Stops the service and starts it again on the same database with the same board key,
+    /// anchoring as `anchoring` says.
+    pub fn restart_with(self, anchoring: Option<AnchorConfig>) -> Self {
         let Self {
             service,
             db,
@@ -795,10 +816,13 @@ impl HttpElection {
             info,
             voters,
             ctx,
+            identities,
             ..
         } = self;
         service.shutdown().unwrap();
-        let service = service::spawn(config(&db, &seed), "127.0.0.1:0").unwrap();
+        let mut config = config(&db, &seed);
+        config.anchoring = anchoring;
+        let service = service::spawn(config, "127.0.0.1:0").unwrap();
         let officials = ElectionClient::new(&service.url(), Some(TOKEN.to_owned())).unwrap();
         Self {
             service,
@@ -808,7 +832,56 @@ impl HttpElection {
             info,
             voters,
             ctx,
+            identities,
         }
+    }
+
+    /// Stops the service, runs `sql` on its database (what a crash may leave behind), and
+    /// starts it again on the same database with the same board key, anchoring as `anchoring`
+    /// says.
+    pub fn restart_editing(self, sql: &str, anchoring: Option<AnchorConfig>) -> Self {
+        let Self {
+            service,
+            db,
+            seed,
+            info,
+            voters,
+            ctx,
+            identities,
+            ..
+        } = self;
+        service.shutdown().unwrap();
+        block_on(async {
+            let database = service::Db::connect(&db.url).await.unwrap();
+            database.execute_statement(sql).await.unwrap();
+            database.close().await;
+        });
+        let mut config = config(&db, &seed);
+        config.anchoring = anchoring;
+        let service = service::spawn(config, "127.0.0.1:0").unwrap();
+        let officials = ElectionClient::new(&service.url(), Some(TOKEN.to_owned())).unwrap();
+        Self {
+            service,
+            db,
+            seed,
+            officials,
+            info,
+            voters,
+            ctx,
+            identities,
+        }
+    }
+
+    /// Closes the election, waits for the aggregation, has both trustees decrypt and tallies.
+    pub fn close_and_tally(&self) -> Results {
+        self.officials.close().unwrap();
+        self.officials.wait_for_aggregation(|_| {}).unwrap();
+        let url = self.service.url();
+        for identity in &self.identities {
+            let store = HttpStore::new(&url, None).unwrap();
+            tabella_tally::trustee::decrypt_step(&store, identity, 0, false).unwrap();
+        }
+        self.officials.tally().unwrap()
     }
 
     /// A client without the token, as a voter's.
@@ -820,4 +893,84 @@ impl HttpElection {
     pub fn ballot(&self, i: usize, selection: usize) -> (Ballot, BallotSecrets) {
         encrypt(&self.ctx, self.voters.secret(i), selection)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anchoring on the embedded chain
+
+/// Seconds voting lasts on chain in the anchoring tests (the tests move the chain's clock).
+pub const VOTING_PERIOD: u64 = 3600;
+
+/// A test's embedded chain (real revm running the registry's bytecode), in its own temporary
+/// directory.
+pub struct TestChain {
+    /// The chain, shared by the service and the test (it has one writer).
+    pub chain: Chain,
+    _dir: tempfile::TempDir,
+}
+
+impl TestChain {
+    /// A fresh embedded chain.
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("tabella-chain-test-")
+            .tempdir()
+            .unwrap();
+        let chain = Chain::embedded(dir.path()).unwrap();
+        Self { chain, _dir: dir }
+    }
+
+    /// The anchoring configuration of a service on this chain: operator dev account 0,
+    /// checkpoints every `interval`.
+    pub fn anchoring(&self, interval: Duration) -> AnchorConfig {
+        AnchorConfig {
+            chain: ChainSpec::Connected(self.chain.clone()),
+            signer: Signer::dev(0),
+            registry: None,
+            checkpoint_interval: interval,
+            voting_period: VOTING_PERIOD,
+            challenge_period: 86_400,
+        }
+    }
+}
+
+/// Runs `future` to completion on a fresh current-thread runtime (the chain's calls in the
+/// blocking tests).
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Waits (up to a minute) until `ready` holds of the service's anchoring status, and returns
+/// that status.
+#[track_caller]
+pub fn wait_anchoring(
+    client: &ElectionClient,
+    what: &str,
+    ready: impl Fn(&AnchoringStatus) -> bool,
+) -> AnchoringStatus {
+    let started = Instant::now();
+    loop {
+        let status = client.anchoring().unwrap();
+        if ready(&status) {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} never happened: {status:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Whether the status shows an anchored item of `kind` (of `size`, when given).
+pub fn anchored(status: &AnchoringStatus, kind: AnchorKind, size: Option<u64>) -> bool {
+    status.items.iter().any(|item| {
+        item.kind == kind
+            && item.state == AnchorState::Done
+            && (size.is_none() || item.size == size)
+    })
 }
