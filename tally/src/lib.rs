@@ -7,13 +7,16 @@
 //! ([`demo`]); the trustees' and officials' ceremony commands ([`trustee`], [`ceremony`]) and the
 //! write-once message store they exchange messages through, a directory or an HTTP service
 //! ([`messages`]); the record verifier `tabella verify` ([`verify`]) and benchmark workloads
-//! `tabella bench` ([`mod@bench`]). The anchoring client arrives in a later issue.
+//! `tabella bench` ([`mod@bench`]); the chain side of the command line ([`chain`]) and a voter's
+//! `tabella cast`, on the board or through the registry contract ([`cast`]).
 //! The `tabella` binary (`src/main.rs`) only parses the command line and calls into this library,
 //! so tests can drive every command without a process.
 
 pub mod api;
 pub mod bench;
+pub mod cast;
 pub mod ceremony;
+pub mod chain;
 pub mod client;
 pub mod demo;
 pub mod election;

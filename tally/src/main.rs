@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tabella_tally::bench::{self, BenchCommand};
+use tabella_tally::cast::{self, CastArgs};
 use tabella_tally::ceremony::{self, CeremonyCommand};
 use tabella_tally::demo::{self, DemoOptions};
 use tabella_tally::election::{self, ElectionCommand};
@@ -45,8 +46,12 @@ enum Command {
     /// and a ceremony service for trustees.
     #[command(subcommand)]
     Ceremony(CeremonyCommand),
-    /// Re-check an election record from its files alone (every check V1–V19 of
-    /// spec/verification.md); exit status 0 only when every check passes.
+    /// A voter casts one ballot, encrypted on this machine: on the board, or with --fallback
+    /// through the registry contract on chain.
+    Cast(CastArgs),
+    /// Re-check an election record from its files alone (every check V1–V21 of
+    /// spec/verification.md; V20–V21 against the chain with --chain-dir or --rpc-url); exit
+    /// status 0 only when every check passes.
     Verify(VerifyArgs),
     /// Benchmark workloads: synthesize a large valid election record.
     #[command(subcommand)]
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Command::Simulate(opts) => simulate::run(opts).map(|()| true),
         Command::Trustee(command) => trustee::run(command).map(|()| true),
         Command::Ceremony(command) => ceremony::run(command).map(|()| true),
+        Command::Cast(args) => cast::run(args).map(|()| true),
         Command::Verify(args) => verify::run(args),
         Command::Bench(command) => bench::run(command),
     };
@@ -132,6 +138,41 @@ mod tests {
             panic!("`demo` parses as the demo command");
         };
         assert_eq!(opts, DemoOptions::default());
+    }
+
+    #[test]
+    fn the_demo_anchors_on_the_embedded_chain_unless_told_otherwise() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["tabella", "demo"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).map(|cli| match cli.command {
+                Command::Demo(opts) => opts,
+                _ => panic!("`demo` parses as the demo command"),
+            })
+        };
+        let opts = parse(&[]).expect("`demo` alone parses");
+        assert!(!opts.no_chain && opts.rpc_url.is_none());
+        assert!(parse(&["--no-chain"]).expect("--no-chain parses").no_chain);
+        let opts = parse(&[
+            "--rpc-url",
+            "http://127.0.0.1:8545",
+            "--signer-key-file",
+            "k",
+            "--registry",
+            "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+        ])
+        .expect("a real node parses");
+        assert_eq!(opts.rpc_url.as_deref(), Some("http://127.0.0.1:8545"));
+        // A real node needs the operator's key; --no-chain takes no chain option.
+        assert!(parse(&["--rpc-url", "http://127.0.0.1:8545"]).is_err());
+        assert!(parse(&[
+            "--no-chain",
+            "--rpc-url",
+            "http://x",
+            "--signer-key-file",
+            "k"
+        ])
+        .is_err());
     }
 
     #[test]

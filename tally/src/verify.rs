@@ -17,8 +17,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tabella_crypto::board::BoardKey;
 use tabella_crypto::group::text;
 use tabella_crypto::record::{
-    CheckReport, Outcome, RecordVerifier, Report, Results, VerifyOptions, BALLOTS, INDEX,
+    Anchors, ChainEvidence, CheckReport, Outcome, RecordIndex, RecordVerifier, Report, Results,
+    VerifyOptions, ANCHORS, BALLOTS, INDEX,
 };
+
+use crate::chain::{read_evidence, ChainArgs};
 
 /// Bytes of `ballots.jsonl` read at a time.
 const CHUNK: usize = 1 << 20;
@@ -38,10 +41,16 @@ pub struct VerifyArgs {
     /// the chain): a record signed by any other key fails V3.
     #[arg(long, value_name = "HEX", value_parser = parse_board_key)]
     pub board_key: Option<BoardKey>,
+    /// The chain the election is anchored on (checks V20 and V21): `--chain-dir` for the
+    /// embedded chain, `--rpc-url` for any Ethereum node, and `--registry` to pin the contract.
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 const VERIFY_HELP: &str = "\
-Every check of spec/verification.md (V1 to V19) is run on the files alone, trusting no server.
+Every check of spec/verification.md (V1 to V21) is run on the files alone, trusting no server;
+V20 and V21 compare the record with the chain when one is given (--chain-dir or --rpc-url),
+and are reported skipped otherwise.
 The human output lists each check with its outcome (pass, FAIL, skipped), how many items it
 checked and, for a failure or a skip, the first reason; then the counts, the election id, the
 board key, the record digest, the results (only when every check passes), the elapsed time and
@@ -204,9 +213,24 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
     let draw = !args.json && std::io::stderr().is_terminal();
     let bar = ballots_bar();
+    let chain = chain_evidence(&args.record, &args.chain)?;
+    if let (Some(evidence), false) = (&chain, args.json) {
+        eprintln!(
+            "read the registry {} on chain {}: {} checkpoints, {} fallback ballots, {}",
+            evidence.contract,
+            evidence.chain_id,
+            evidence.checkpoints.len(),
+            evidence.fallback.len(),
+            if evidence.result.is_some() {
+                "the result"
+            } else {
+                "no result"
+            }
+        );
+    }
     let options = VerifyOptions {
         board_key: args.board_key,
-        ..VerifyOptions::default()
+        chain,
     };
     // When the first chunk of ballots.jsonl was read, for the rate of entries.
     let mut streaming: Option<Instant> = None;
@@ -249,6 +273,50 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
             .context("could not write the report to stdout")?;
     }
     Ok(report.passed())
+}
+
+/// Reads the registry's evidence for the record's election when a chain is named: the registry
+/// is `--registry`, or else the contract the record's `anchors.json` names.
+///
+/// # Errors
+/// When the chain cannot be reached or read, or no registry can be found; what the chain says
+/// (or does not say) about the election is for V20 and V21 to judge.
+pub fn chain_evidence(record: &Path, args: &ChainArgs) -> anyhow::Result<Option<ChainEvidence>> {
+    if !args.given() {
+        return Ok(None);
+    }
+    let index_path = record.join(INDEX);
+    let index: RecordIndex = serde_json::from_slice(
+        &std::fs::read(&index_path)
+            .with_context(|| format!("could not read {}", index_path.display()))?,
+    )
+    .with_context(|| format!("{} is not a record index", index_path.display()))?;
+    let address = match args.registry {
+        Some(address) => address,
+        None => {
+            let path = record.join(ANCHORS);
+            let anchors: Anchors =
+                serde_json::from_slice(&std::fs::read(&path).with_context(|| {
+                    format!(
+                        "the record has no readable {ANCHORS} to name the registry: give --registry"
+                    )
+                })?)
+                .with_context(|| format!("{} is not an anchors document", path.display()))?;
+            crate::chain::parse_address(&anchors.contract).map_err(|err| {
+                anyhow::anyhow!("{ANCHORS} names a bad registry address ({err}): give --registry")
+            })?
+        }
+    };
+    let runtime = crate::chain::runtime()?;
+    runtime.block_on(async {
+        let chain = args
+            .connect()
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no chain given"))?;
+        read_evidence(&chain, address, &index.election_id)
+            .await
+            .map(Some)
+    })
 }
 
 /// The progress bar over the bytes of `ballots.jsonl`, hidden until given a draw target.
@@ -385,11 +453,29 @@ fn write_report(
     }
     writeln!(s)?;
     match report.first_failure() {
-        None => writeln!(
-            s,
-            "PASSED: all {} checks hold; every figure above is recomputed from the record alone.",
-            report.checks.len()
-        ),
+        None => {
+            let skipped = report
+                .checks
+                .iter()
+                .filter(|c| c.outcome == Outcome::Skipped)
+                .count();
+            if skipped == 0 {
+                writeln!(
+                    s,
+                    "PASSED: all {} checks hold; every figure above is recomputed from the record \
+                     and the chain.",
+                    report.checks.len()
+                )
+            } else {
+                writeln!(
+                    s,
+                    "PASSED: {} of {} checks hold; V20 and V21 were not run (no chain given: \
+                     --chain-dir or --rpc-url compares the record with the chain).",
+                    report.checks.len() - skipped,
+                    report.checks.len()
+                )
+            }
+        }
         Some(failure) => writeln!(s, "{}", verdict(failure)),
     }
 }

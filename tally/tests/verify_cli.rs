@@ -126,20 +126,34 @@ fn valid_record_passes_every_check() {
     ] {
         assert!(text.contains(expected), "no {expected:?} in {text}");
     }
-    assert!(last_line(&output).starts_with("PASSED: all 19 checks hold"));
+    // Without a chain, the chain checks are skipped, and the verdict says so.
+    for id in ["V20", "V21"] {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("no line for {id}: {text}"));
+        assert!(line.contains("skipped"), "{line}");
+    }
+    assert!(text.contains("no chain was given"), "{text}");
+    assert!(
+        last_line(&output).starts_with("PASSED: 19 of 21 checks hold; V20 and V21 were not run"),
+        "{}",
+        last_line(&output)
+    );
 }
 
 #[test]
-fn json_report_has_nineteen_passed_checks() {
+fn json_report_has_nineteen_passed_checks_and_two_skipped_without_a_chain() {
     let temp = tempfile::tempdir().unwrap();
     let dir = record(&temp);
     let (output, json) = report(&dir, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 19);
+    assert_eq!(checks.len(), 21);
     for (n, check) in checks.iter().enumerate() {
         assert_eq!(check["check"], format!("V{}", n + 1));
-        assert_eq!(check["outcome"], "passed", "{check}");
+        let expected = if n < 19 { "passed" } else { "skipped" };
+        assert_eq!(check["outcome"], expected, "{check}");
     }
     assert_eq!(json["counts"]["entries"], 11);
     assert_eq!(json["counts"]["spoiled"], 2);

@@ -11,8 +11,12 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 use tabella_crypto::record::synth::{reindex, Files};
-use tabella_crypto::record::{RecordVerifier, Report, VerifyOptions, BALLOTS, INDEX};
+use tabella_crypto::record::{
+    ChainEvidence, Check, Outcome, RecordVerifier, Report, VerifyOptions, BALLOTS, INDEX,
+};
+use tabella_tally::chain::ChainArgs;
 use tabella_tally::demo::{self, ContestSet, DemoOptions};
+use tabella_tally::verify::chain_evidence;
 
 /// Changes tried on the demo's record.
 const CHANGES: usize = 300;
@@ -29,11 +33,14 @@ fn read_dir(dir: &Path, prefix: &str, out: &mut Files) {
     }
 }
 
-fn verify(files: &Files) -> Report {
+fn verify(files: &Files, chain: &ChainEvidence) -> Report {
     let index = files.get(INDEX).map(Vec::as_slice).unwrap_or_default();
     let mut v = RecordVerifier::new(
         index,
-        VerifyOptions::default(),
+        VerifyOptions {
+            board_key: None,
+            chain: Some(chain.clone()),
+        },
         &mut ChaCha20Rng::seed_from_u64(5),
     );
     for path in v.documents() {
@@ -117,10 +124,25 @@ fn every_single_value_change_to_a_demo_record_is_rejected() {
         ..DemoOptions::default()
     })
     .expect("the demo election completes");
+    // The demo anchors on its embedded chain, kept next to the record: changes to anchors.json
+    // are for the chain checks (V20, V21) to catch.
+    let chain = chain_evidence(
+        &record,
+        &ChainArgs {
+            chain_dir: Some(demo::chain_dir_for(&record)),
+            ..ChainArgs::default()
+        },
+    )
+    .expect("the embedded chain reads")
+    .expect("a chain was given");
     let mut valid = Files::new();
     read_dir(&record, "", &mut valid);
-    let report = verify(&valid);
+    let report = verify(&valid, &chain);
     assert!(report.passed(), "{:?}", report.first_failure());
+    for check in [Check::V20, Check::V21] {
+        let ran = report.checks.iter().find(|c| c.check == check);
+        assert_eq!(ran.map(|c| c.outcome), Some(Outcome::Passed), "{check:?}");
+    }
 
     let paths: Vec<String> = valid.keys().cloned().collect();
     let mut rng = ChaCha20Rng::seed_from_u64(2026);
@@ -178,7 +200,7 @@ fn every_single_value_change_to_a_demo_record_is_rejected() {
             reindex(&mut files);
         }
         assert_ne!(files, valid, "{what}: the change changed nothing");
-        let report = verify(&files);
+        let report = verify(&files, &chain);
         let first = report.first_failure().map(|c| c.check.id());
         assert!(!report.passed(), "a change to {what} went unnoticed");
         *caught.entry(first.unwrap_or_default()).or_default() += 1;

@@ -90,7 +90,8 @@ enum Step {
     Reference,
     /// The wasm32-unknown-unknown build of the crypto crate and the web ballot.
     Wasm,
-    /// `cargo bench --workspace --locked --no-run` (benches compile).
+    /// `cargo bench --workspace --locked --bench "*" --no-run`: the criterion benches compile
+    /// (only the `[[bench]]` targets, not every library's test harness in the bench profile).
     Bench,
     /// `cargo doc --workspace --no-deps --locked` with warnings denied.
     Doc,
@@ -157,7 +158,14 @@ impl Step {
                 "--target",
                 WASM_TARGET,
             ]),
-            Step::Bench => cmd.args(["bench", "--workspace", "--locked", "--no-run"]),
+            Step::Bench => cmd.args([
+                "bench",
+                "--workspace",
+                "--locked",
+                "--bench",
+                "*",
+                "--no-run",
+            ]),
             Step::Doc => {
                 let mut flags = env::var("RUSTDOCFLAGS").unwrap_or_default();
                 if !flags.is_empty() {
