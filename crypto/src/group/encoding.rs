@@ -254,7 +254,7 @@ pub mod text {
 
     /// Decodes canonical hexadecimal text: lowercase digits only, an even number of them.
     pub fn from_hex_vec(what: &'static str, s: &str) -> Result<Vec<u8>, EncodingError> {
-        let canonical = s.len() % 2 == 0
+        let canonical = s.len().is_multiple_of(2)
             && s.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !canonical {
