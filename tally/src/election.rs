@@ -576,10 +576,10 @@ pub struct ExportSummary {
     /// Every file of the record (its path in the record, `ceremony/dealer-1.json`) and its size
     /// in bytes, sorted by path as `record.json` lists them, then `record.json` itself.
     pub files: Vec<(String, u64)>,
-    /// The record digest (hex): what identifies the whole record ([`RecordIndex::digest`]).
+    /// The record digest (hex): what identifies the whole record ([`RecordIndex::digest`](tabella_crypto::record::RecordIndex::digest)).
     pub record_digest: String,
     /// When the record holds `anchors.json`: the digest the chain anchors with the result
-    /// ([`RecordIndex::anchored_digest`], the record digest without `anchors.json`).
+    /// ([`RecordIndex::anchored_digest`](tabella_crypto::record::RecordIndex::anchored_digest), the record digest without `anchors.json`).
     pub anchored_digest: Option<String>,
     /// The Merkle root of the board (hex), as the final tree head in `tree-head.json` signs it.
     pub root: String,
