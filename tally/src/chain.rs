@@ -118,21 +118,13 @@ impl SignerArgs {
     }
 }
 
-/// Parses a contract address: `0x` and 40 hex digits (either case).
+/// Parses a contract address for the command line: `0x` and 40 hex digits (either case), as
+/// [`Registry::parse_address`] reads it, with the error in words for clap.
 pub fn parse_address(s: &str) -> Result<[u8; 20], String> {
-    let digits = s
-        .strip_prefix("0x")
-        .ok_or_else(|| format!("expected 0x and 40 hex digits, got {s:?}"))?;
-    if digits.len() != 40 {
-        return Err(format!(
-            "expected 0x and 40 hex digits, got {} digits",
-            digits.len()
-        ));
+    if s.trim() != s {
+        return Err(format!("expected 0x and 40 hex digits, got {s:?}"));
     }
-    let mut out = [0u8; 20];
-    hex::decode_to_slice(digits, &mut out)
-        .map_err(|_| format!("expected 0x and 40 hex digits, got {s:?}"))?;
-    Ok(out)
+    Registry::parse_address(s).map_err(|_| format!("expected 0x and 40 hex digits, got {s:?}"))
 }
 
 /// Reads what the registry at `address` holds about `election`.
