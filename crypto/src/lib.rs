@@ -3,8 +3,10 @@
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod api;
 pub mod ballot;
 pub mod board;
+pub mod booth;
 pub mod ceremony;
 pub mod credential;
 pub mod elgamal;

@@ -26,7 +26,7 @@
 //! caller: the verifier does no I/O), it also compares the record with the chain (V20, V21).
 
 mod chain;
-mod types;
+pub(crate) mod types;
 mod verify;
 
 #[cfg(any(test, feature = "synth"))]
