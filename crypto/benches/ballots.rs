@@ -31,6 +31,7 @@ fn context(style: ContestStyle, options: usize) -> ElectionContext {
                 })
                 .collect(),
         }],
+        booth: None,
     };
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let key = SecretKey::generate(&mut rng).public_key();

@@ -31,6 +31,7 @@ fn p10() -> Manifest {
                 })
                 .collect(),
         }],
+        booth: None,
     }
 }
 

@@ -412,11 +412,13 @@ pub struct CeremonyProgress {
     pub dealers: u32,
     /// Trustees whose check message is published.
     pub checks: u32,
-    /// Whether the joint key is known (the key ceremony is complete).
+    /// Whether the joint key is fixed: the key ceremony is complete and voting has opened (it
+    /// is then `ElectionInfo.joint_key`). Before, `dealers` and `checks` say how far the key
+    /// ceremony has come.
     pub joint_key: bool,
-    /// Trustees whose partial decryption is published.
+    /// Trustees whose partial decryption is published (late ones included).
     pub partials: u32,
-    /// The names of every published message, sorted.
+    /// The names of every published ceremony message, sorted (`tally-request.json` included).
     pub messages: Vec<String>,
 }
 

@@ -263,6 +263,8 @@ fn valid_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn sample() -> BoothManifest {
         BoothManifest::from_files([
@@ -332,12 +334,22 @@ mod tests {
         pre.extend_from_slice(&7u64.to_le_bytes());
         pre.extend_from_slice(&Sha256::digest(b"tabella"));
         assert_eq!(m.digest().0, <[u8; 32]>::from(Sha256::digest(&pre)));
+        let hex = m.digest().to_hex();
+        assert_eq!(
+            hex,
+            "7a895d2261569fe5b8c0397a0b60c5489ed96f918ad5d9c81e3b70dcbb5c5684"
+        );
+        assert!(
+            include_str!("../../spec/booth.md").contains(&hex),
+            "spec/booth.md §2 shows the worked value {hex}"
+        );
     }
 
     #[test]
     fn bad_lists_are_refused() {
         let good = sample();
-        let cases: Vec<(BoothManifest, fn(&BoothError) -> bool)> = vec![
+        type Case = (BoothManifest, fn(&BoothError) -> bool);
+        let cases: Vec<Case> = vec![
             (
                 BoothManifest {
                     format: "tabella-booth/2".into(),

@@ -373,6 +373,8 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
     use serde_json::{json, Value};
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const SECRET: &[u8; 32] = b"trustee identity key: 32 bytes!!";
     const PASS: &[u8] = b"correct horse battery staple";

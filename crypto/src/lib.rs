@@ -18,3 +18,8 @@ pub mod record;
 mod transcript;
 
 pub use transcript::PROTOCOL_VERSION;
+
+// The unit tests also run in headless Chromium (`cargo xtask test`, step browser-crypto): each
+// test module imports wasm-bindgen-test's attribute as `test` on that target.
+#[cfg(all(test, target_arch = "wasm32", target_os = "unknown"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

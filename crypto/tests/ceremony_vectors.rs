@@ -19,7 +19,18 @@ use tabella_crypto::ceremony::{
 };
 use tabella_crypto::elgamal::Ciphertext;
 
+// These tests also run in headless Chromium (`cargo xtask test`, step browser-crypto), where
+// wasm-bindgen-test's attribute stands in for `#[test]`, inside `proptest!` too.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// Where `regenerate_ceremony_vector` writes the vector.
+#[cfg(not(target_arch = "wasm32"))]
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/vectors/ceremony.json");
+/// The stored vector, embedded so that the test reads the same bytes natively and in the browser.
+const STORED: &str = include_str!("../../spec/vectors/ceremony.json");
 const SEED: u64 = 2026;
 
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,9 +121,10 @@ fn derive() -> Vector {
 }
 
 fn stored() -> Vector {
-    serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap()
+    serde_json::from_str(STORED).unwrap()
 }
 
+#[cfg(not(target_arch = "wasm32"))] // Writes into spec/: the browser has no file system.
 #[test]
 #[ignore = "writes spec/vectors/ceremony.json"]
 fn regenerate_ceremony_vector() {

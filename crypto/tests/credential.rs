@@ -5,8 +5,6 @@
 // Test helpers outside `#[test]` functions unwrap too: a panic is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Instant;
-
 use argon2::{Algorithm, Argon2, Params, Version};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -25,10 +23,21 @@ use tabella_crypto::credential::{
 };
 use tabella_crypto::group::EncodingError;
 
+// These tests also run in headless Chromium (`cargo xtask test`, step browser-crypto), where
+// wasm-bindgen-test's attribute stands in for `#[test]`, inside `proptest!` too.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// Where `generate_credential_vectors` writes the vectors.
+#[cfg(not(target_arch = "wasm32"))]
 const VECTORS_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../spec/vectors/credentials.json"
 );
+/// The stored vectors, embedded so that the tests read the same bytes natively and in the browser.
+const STORED_VECTORS: &str = include_str!("../../spec/vectors/credentials.json");
 
 /// Known answer (spec/credentials.md §6), also the first entry of spec/vectors/credentials.json.
 const KNOWN_CODE: &str = "EPD-WP9-3QR-7P2-YEX-DJM-RZZ";
@@ -394,9 +403,14 @@ fn known_answer_public_key_cred_key_3() {
 
 /// Prints how long derivation, strict decoding and verification take; run with
 /// `cargo test --release -p tabella-crypto --test credential -- --ignored --nocapture report_timings`.
+// std has no clock on wasm32-unknown-unknown (`Instant::now` panics there); the booth reports its
+// in-browser timings itself.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 #[ignore]
 fn report_timings() {
+    use std::time::Instant;
+
     fn summary(mut times: Vec<f64>) -> String {
         times.sort_by(f64::total_cmp);
         format!(
@@ -941,6 +955,7 @@ fn build_vectors() -> VectorFile {
 
 /// Regenerates spec/vectors/credentials.json; run with
 /// `cargo test -p tabella-crypto --test credential -- --ignored generate_credential_vectors`.
+#[cfg(not(target_arch = "wasm32"))] // Writes into spec/: the browser has no file system.
 #[test]
 #[ignore]
 fn generate_credential_vectors() {
@@ -951,8 +966,7 @@ fn generate_credential_vectors() {
 
 #[test]
 fn stored_vectors_still_verify() {
-    let json = std::fs::read_to_string(VECTORS_PATH).unwrap();
-    let file: VectorFile = serde_json::from_str(&json).unwrap();
+    let file: VectorFile = serde_json::from_str(STORED_VECTORS).unwrap();
     assert_eq!(file.argon2id.m_cost_kib, ARGON2_M_COST_KIB);
     assert_eq!(file.argon2id.t_cost, ARGON2_T_COST);
     assert_eq!(file.argon2id.p_cost, ARGON2_P_COST);
@@ -994,7 +1008,6 @@ fn stored_vectors_still_verify() {
 
 #[test]
 fn stored_vectors_match_the_generator() {
-    let json = std::fs::read_to_string(VECTORS_PATH).unwrap();
-    let stored: VectorFile = serde_json::from_str(&json).unwrap();
+    let stored: VectorFile = serde_json::from_str(STORED_VECTORS).unwrap();
     assert_eq!(stored, build_vectors());
 }

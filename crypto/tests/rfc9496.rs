@@ -28,6 +28,13 @@ use tabella_crypto::proofs::disjunctive::DisjunctiveProof;
 use tabella_crypto::proofs::schnorr::SchnorrProof;
 use tabella_crypto::proofs::ProofError;
 
+// These tests also run in headless Chromium (`cargo xtask test`, step browser-crypto), where
+// wasm-bindgen-test's attribute stands in for `#[test]`, inside `proptest!` too.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// RFC 9496 A.1: `i·B` for `i = 0 … 15`.
 const MULTIPLES: [&str; 16] = [
     "0000000000000000000000000000000000000000000000000000000000000000",

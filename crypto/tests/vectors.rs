@@ -5,6 +5,10 @@
 //! every vector again and compares it byte for byte, and `stored_ballot_vectors_verify` checks that
 //! the stored ballots decode, verify and decrypt to their choices (old vectors keep verifying).
 
+// Test code: a failure is a test failure. (clippy's `allow-unwrap-in-tests` does not reach the
+// functions of wasm-bindgen-test's attribute, which are not `#[test]` functions to it.)
+#![allow(clippy::unwrap_used)]
+
 use curve25519_dalek::scalar::Scalar;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -15,7 +19,18 @@ use tabella_crypto::elgamal::{DiscreteLogTable, SecretKey};
 use tabella_crypto::group::{h, text};
 use tabella_crypto::manifest::Manifest;
 
+// These tests also run in headless Chromium (`cargo xtask test`, step browser-crypto), where
+// wasm-bindgen-test's attribute stands in for `#[test]`, inside `proptest!` too.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// Where `regenerate_ballot_vectors` writes the vectors.
+#[cfg(not(target_arch = "wasm32"))]
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/vectors/ballots.json");
+/// The stored vectors, embedded so that the tests read the same bytes natively and in the browser.
+const STORED: &str = include_str!("../../spec/vectors/ballots.json");
 
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,10 +129,10 @@ fn derive_all() -> VectorFile {
 }
 
 fn stored() -> VectorFile {
-    let text = std::fs::read_to_string(PATH).expect("spec/vectors/ballots.json exists");
-    serde_json::from_str(&text).expect("vector file parses")
+    serde_json::from_str(STORED).expect("vector file parses")
 }
 
+#[cfg(not(target_arch = "wasm32"))] // Writes into spec/: the browser has no file system.
 #[test]
 #[ignore = "writes spec/vectors/ballots.json; run on purpose when the format changes"]
 fn regenerate_ballot_vectors() {
@@ -178,8 +193,7 @@ fn stored_ballot_vectors_verify() {
 
 #[test]
 fn worked_values_in_the_spec_match_the_vectors() {
-    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/crypto.md"))
-        .expect("spec/crypto.md exists");
+    let spec = include_str!("../../spec/crypto.md");
     let file = stored();
     let p10 = file
         .vectors

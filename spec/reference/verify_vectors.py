@@ -112,7 +112,12 @@ def check_id(value):
 
 def validate_manifest(m):
     """§7.1 strict JSON shape and §7.2 rules, in the spec's order; returns the contests' shapes."""
-    exact_object("manifest", m, ["title", "contests"])
+    booth = m.get("booth")
+    exact_object("manifest", m, ["title", "contests"] + (["booth"] if "booth" in m else []))
+    if booth is not None and not (
+        isinstance(booth, str) and len(booth) == 64 and all(c in "0123456789abcdef" for c in booth)
+    ):
+        raise Refused("manifest booth: not 64 lowercase hex digits")
     text_field("manifest title", m["title"])
     contests = m["contests"]
     if not isinstance(contests, list) or not 1 <= len(contests) <= MAX_CONTESTS:
@@ -179,6 +184,9 @@ def manifest_bytes(m):
         out += len(c["selections"]).to_bytes(4, "big")
         for sel in c["selections"]:
             out += s(sel["id"]) + s(sel["label"])
+    if m.get("booth") is not None:
+        # MANIFEST-3a: the tagged booth trailer.
+        out += s("booth") + bytes.fromhex(m["booth"])
     return out
 
 

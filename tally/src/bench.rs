@@ -91,6 +91,7 @@ pub fn p10() -> Manifest {
                 })
                 .collect(),
         }],
+        booth: None,
     }
 }
 

@@ -539,6 +539,66 @@ impl ElectionClient {
             })
     }
 
+    /// `GET /v1/record/{path}`: a document of the election record of a tallied election, byte
+    /// for byte (`record.json` and every file it lists; spec/api.md §4.8).
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] for a path with an empty, `.` or `..` part; the service's refusal
+    /// (`409 not_tallied` before the tally, `404 not_found` for a path the record does not
+    /// list).
+    pub fn record_document(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let safe = !path.is_empty()
+            && path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'));
+        if !safe {
+            return Err(ClientError::Config(format!(
+                "{path:?} is not a path of an election record"
+            )));
+        }
+        let what = format!("GET /v1/record/{path}");
+        let response = self.send(self.client.get(self.url(&what)))?;
+        let response = self.success(response)?;
+        self.body(&what, response, MAX_DOCUMENT)
+    }
+
+    /// `GET /v1/admin/status` (admin): the election, turnout, ceremonies, anchoring and booth
+    /// (spec/api.md §13).
+    pub fn admin_status(&self) -> Result<crate::api::AdminStatus, ClientError> {
+        let what = "GET /v1/admin/status";
+        let response = self.send(self.admin(self.client.get(self.url(what))))?;
+        self.created_json(what, response).map(|(status, _)| status)
+    }
+
+    /// `GET /{path}`: a file of the web ballot the service serves (`booth.json`, `index.html`,
+    /// `app/…`; spec/booth.md), as bytes, at most 64 MiB.
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] for a path that is not a booth path (spec/booth.md §1); the
+    /// service's refusal (`404 no_route` when it serves no booth, or not this file).
+    pub fn booth_file(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        const MAX_BOOTH_FILE: u64 = 64 * 1024 * 1024;
+        let safe = !path.is_empty()
+            && path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'));
+        if !safe {
+            return Err(ClientError::Config(format!(
+                "{path:?} is not a path of a booth file"
+            )));
+        }
+        let what = format!("GET /{path}");
+        let response = self.send(self.client.get(self.url(&what)))?;
+        let response = self.success(response)?;
+        self.body(&what, response, MAX_BOOTH_FILE)
+    }
+
     // ---- Plumbing ---------------------------------------------------------------------------
 
     /// The URL of a route given as `"METHOD /path"` or `"/path"`.

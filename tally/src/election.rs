@@ -999,6 +999,7 @@ pub fn export_with(
         VerifyOptions {
             board_key: Some(info.board_key),
             chain,
+            booth: None,
         },
         |done, total| {
             bar.set_length(total);

@@ -49,9 +49,9 @@ enum Command {
     /// A voter casts one ballot, encrypted on this machine: on the board, or with --fallback
     /// through the registry contract on chain.
     Cast(CastArgs),
-    /// Re-check an election record from its files alone (every check V1–V21 of
-    /// spec/verification.md; V20–V21 against the chain with --chain-dir or --rpc-url); exit
-    /// status 0 only when every check passes.
+    /// Re-check an election record from its files alone (every check V1–V22 of
+    /// spec/verification.md; V20–V21 against the chain with --chain-dir or --rpc-url, V22
+    /// against a booth with --booth); exit status 0 only when every check passes.
     Verify(VerifyArgs),
     /// Benchmark workloads: synthesize a large valid election record.
     #[command(subcommand)]

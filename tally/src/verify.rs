@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tabella_crypto::board::BoardKey;
+use tabella_crypto::booth::{BoothDigest, BoothManifest, BOOTH_MANIFEST};
 use tabella_crypto::group::text;
 use tabella_crypto::record::{
     Anchors, ChainEvidence, CheckReport, Outcome, RecordIndex, RecordVerifier, Report, Results,
@@ -45,12 +46,19 @@ pub struct VerifyArgs {
     /// embedded chain, `--rpc-url` for any Ethereum node, and `--registry` to pin the contract.
     #[command(flatten)]
     pub chain: ChainArgs,
+    /// The web ballot to compare with the booth digest the manifest publishes (V22): a built
+    /// booth's directory (holding booth.json), or an election service's URL (http:// or
+    /// https://), whose booth.json and every file it lists are fetched. Every file is checked
+    /// against booth.json before the digest is computed.
+    #[arg(long, value_name = "DIR_OR_URL")]
+    pub booth: Option<String>,
 }
 
 const VERIFY_HELP: &str = "\
-Every check of spec/verification.md (V1 to V21) is run on the files alone, trusting no server;
+Every check of spec/verification.md (V1 to V22) is run on the files alone, trusting no server;
 V20 and V21 compare the record with the chain when one is given (--chain-dir or --rpc-url),
-and are reported skipped otherwise.
+and V22 the manifest's booth digest with a booth when one is given (--booth DIR or URL: the
+booth a service serves, or one built from source); they are reported skipped otherwise.
 The human output lists each check with its outcome (pass, FAIL, skipped), how many items it
 checked and, for a failure or a skip, the first reason; then the counts, the election id, the
 board key, the record digest, the results (only when every check passes), the elapsed time and
@@ -228,9 +236,20 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
             }
         );
     }
+    let booth = match &args.booth {
+        Some(source) => {
+            let digest = booth_digest(source)?;
+            if !args.json {
+                eprintln!("read the booth at {source}: digest {digest}");
+            }
+            Some(digest)
+        }
+        None => None,
+    };
     let options = VerifyOptions {
         board_key: args.board_key,
         chain,
+        booth,
     };
     // When the first chunk of ballots.jsonl was read, for the rate of entries.
     let mut streaming: Option<Instant> = None;
@@ -273,6 +292,36 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<bool> {
             .context("could not write the report to stdout")?;
     }
     Ok(report.passed())
+}
+
+/// The digest of the booth at `source` (`tabella verify --booth`): a directory holding
+/// `booth.json` and every file it lists, or an election service's base URL, from which
+/// `booth.json` and every listed file are fetched (`GET {url}/{path}`). Every file is checked
+/// against `booth.json` first: the digest is that of the files as they are.
+///
+/// # Errors
+/// A directory or service that does not hold a booth, or a file that is not the one
+/// `booth.json` lists.
+pub fn booth_digest(source: &str) -> anyhow::Result<BoothDigest> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        let client = crate::client::ElectionClient::new(source, None)?;
+        let list = client
+            .booth_file(BOOTH_MANIFEST)
+            .with_context(|| format!("{source} serves no booth ({BOOTH_MANIFEST})"))?;
+        let manifest = BoothManifest::from_json(&list)
+            .with_context(|| format!("the {BOOTH_MANIFEST} {source} serves is not valid"))?;
+        for file in &manifest.files {
+            let bytes = client
+                .booth_file(&file.path)
+                .with_context(|| format!("could not fetch {} from {source}", file.path))?;
+            file.check(&bytes)
+                .with_context(|| format!("the booth {source} serves is not consistent"))?;
+        }
+        Ok(manifest.digest())
+    } else {
+        let booth = crate::service::booth::read_dir(Path::new(source))?;
+        Ok(booth.manifest.digest())
+    }
 }
 
 /// Reads the registry's evidence for the record's election when a chain is named: the registry
@@ -441,6 +490,9 @@ fn write_report(
         "record digest  {}",
         report.record_digest.clone().unwrap_or_else(unknown)
     )?;
+    if let Some(booth) = &report.booth {
+        writeln!(s, "booth digest   {booth}")?;
+    }
     writeln!(s)?;
     if report.passed() {
         if let Some(results) = &report.results {
@@ -453,31 +505,49 @@ fn write_report(
     }
     writeln!(s)?;
     match report.first_failure() {
-        None => {
-            let skipped = report
-                .checks
-                .iter()
-                .filter(|c| c.outcome == Outcome::Skipped)
-                .count();
-            if skipped == 0 {
-                writeln!(
-                    s,
-                    "PASSED: all {} checks hold; every figure above is recomputed from the record \
-                     and the chain.",
-                    report.checks.len()
-                )
-            } else {
-                writeln!(
-                    s,
-                    "PASSED: {} of {} checks hold; V20 and V21 were not run (no chain given: \
-                     --chain-dir or --rpc-url compares the record with the chain).",
-                    report.checks.len() - skipped,
-                    report.checks.len()
-                )
-            }
-        }
+        None => writeln!(s, "{}", passed_line(report)),
         Some(failure) => writeln!(s, "{}", verdict(failure)),
     }
+}
+
+/// The last line for a record that verifies: how many checks hold, and which were not run for
+/// want of an input (the chain, a booth).
+pub fn passed_line(report: &Report) -> String {
+    let skipped = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Skipped)
+        .count();
+    if skipped == 0 {
+        return format!(
+            "PASSED: all {} checks hold; every figure above is recomputed from the record{}.",
+            report.checks.len(),
+            if report.chain.is_some() {
+                " and the chain"
+            } else {
+                ""
+            }
+        );
+    }
+    let mut not_run = Vec::new();
+    if report.chain.is_none() {
+        not_run.push(
+            "V20 and V21 were not run (no chain given: --chain-dir or --rpc-url compares the \
+             record with the chain)",
+        );
+    }
+    if report.booth.is_none() {
+        not_run.push(
+            "V22 was not run (no booth given: --booth DIR or URL compares a booth with the \
+             digest the manifest publishes)",
+        );
+    }
+    format!(
+        "PASSED: {} of {} checks hold; {}.",
+        report.checks.len() - skipped,
+        report.checks.len(),
+        not_run.join("; ")
+    )
 }
 
 /// The results: per contest, each selection's total with a bar.

@@ -126,8 +126,9 @@ fn valid_record_passes_every_check() {
     ] {
         assert!(text.contains(expected), "no {expected:?} in {text}");
     }
-    // Without a chain, the chain checks are skipped, and the verdict says so.
-    for id in ["V20", "V21"] {
+    // Without a chain, the chain checks are skipped, and the verdict says so; so is the booth
+    // check without a booth.
+    for id in ["V20", "V21", "V22"] {
         let line = text
             .lines()
             .find(|l| l.split_whitespace().next() == Some(id))
@@ -135,21 +136,26 @@ fn valid_record_passes_every_check() {
         assert!(line.contains("skipped"), "{line}");
     }
     assert!(text.contains("no chain was given"), "{text}");
+    assert!(text.contains("no booth was given"), "{text}");
     assert!(
-        last_line(&output).starts_with("PASSED: 19 of 21 checks hold; V20 and V21 were not run"),
+        last_line(&output).starts_with(
+            "PASSED: 19 of 22 checks hold; V20 and V21 were not run (no chain given: \
+             --chain-dir or --rpc-url compares the record with the chain); V22 was not run (no \
+             booth given"
+        ),
         "{}",
         last_line(&output)
     );
 }
 
 #[test]
-fn json_report_has_nineteen_passed_checks_and_two_skipped_without_a_chain() {
+fn json_report_has_nineteen_passed_checks_and_three_skipped_without_a_chain_or_a_booth() {
     let temp = tempfile::tempdir().unwrap();
     let dir = record(&temp);
     let (output, json) = report(&dir, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 21);
+    assert_eq!(checks.len(), 22);
     for (n, check) in checks.iter().enumerate() {
         assert_eq!(check["check"], format!("V{}", n + 1));
         let expected = if n < 19 { "passed" } else { "skipped" };
@@ -346,4 +352,204 @@ fn bench_record_refuses_a_non_empty_directory_and_can_verify() {
     assert!(text.contains("Wrote a record of 3 voters"), "{text}");
     assert!(text.contains("decrypted by trustees 1, 2, 3\n"), "{text}");
     assert!(last_line(&output).starts_with("PASSED"), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --booth (V22)
+
+/// A tiny booth in `dir`: `index.html` and `app/x.js` (saying `text`), and their `booth.json`.
+fn fake_booth(dir: &Path, text: &str) -> tabella_crypto::booth::BoothDigest {
+    let index = b"<!doctype html><script type=module src=/app/x.js></script>".to_vec();
+    let script = format!("console.log({text:?});").into_bytes();
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(dir.join("index.html"), &index).unwrap();
+    std::fs::write(dir.join("app/x.js"), &script).unwrap();
+    let list = tabella_crypto::booth::BoothManifest::from_files([
+        ("index.html", index.as_slice()),
+        ("app/x.js", script.as_slice()),
+    ])
+    .unwrap();
+    std::fs::write(
+        dir.join("booth.json"),
+        serde_json::to_vec_pretty(&list).unwrap(),
+    )
+    .unwrap();
+    list.digest()
+}
+
+/// A valid 4-voter record whose manifest publishes `booth`.
+fn record_publishing(temp: &tempfile::TempDir, booth: &str) -> PathBuf {
+    let manifest = temp.path().join("manifest.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"title":"Booth","booth":"{booth}","contests":[{{"id":"c","title":"C",
+            "style":{{"type":"plurality"}},"selections":[{{"id":"a","label":"A"}},{{"id":"b","label":"B"}}]}}]}}"#
+        ),
+    )
+    .unwrap();
+    let dir = temp.path().join("record");
+    let output = tabella(&[
+        OsStr::new("bench"),
+        OsStr::new("record"),
+        OsStr::new("--voters"),
+        OsStr::new("4"),
+        OsStr::new("--manifest"),
+        manifest.as_os_str(),
+        OsStr::new("--out"),
+        dir.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    dir
+}
+
+#[test]
+fn booth_directory_is_compared_with_the_manifests_booth_digest() {
+    let temp = tempfile::tempdir().unwrap();
+    let booth = temp.path().join("booth");
+    let digest = fake_booth(&booth, "the published booth");
+    let dir = record_publishing(&temp, &digest.to_hex());
+    let booth_arg = booth.to_str().unwrap();
+
+    // The published booth: every check but the chain's passes, V22 included.
+    let output = verify(&dir, &["--booth", booth_arg]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("V22"))
+        .unwrap();
+    assert_eq!(line.split_whitespace().nth(1), Some("pass"), "{line}");
+    assert!(text.contains(&format!("booth digest   {digest}")), "{text}");
+    assert!(
+        last_line(&output).starts_with("PASSED: 20 of 22 checks hold; V20 and V21 were not run"),
+        "{}",
+        last_line(&output)
+    );
+    let (output, json) = report(&dir, &["--booth", booth_arg]);
+    assert!(output.status.success());
+    assert_eq!(json["booth"], digest.to_hex());
+    assert_eq!(json["checks"][21]["outcome"], "passed");
+
+    // Another booth: V22 fails, naming both digests.
+    let other_dir = temp.path().join("other-booth");
+    let other = fake_booth(&other_dir, "another booth");
+    let output = verify(&dir, &["--booth", other_dir.to_str().unwrap()]);
+    assert_fails(&output, "V22");
+    let last = last_line(&output);
+    assert!(
+        last.contains(&other.to_hex()) && last.contains(&digest.to_hex()),
+        "{last}"
+    );
+
+    // The bench record's manifest publishes no booth: any booth fails V22.
+    let plain = tempfile::tempdir().unwrap();
+    let plain_dir = record(&plain);
+    let output = verify(&plain_dir, &["--booth", booth_arg]);
+    assert_fails(&output, "V22");
+    assert!(
+        last_line(&output).contains("the manifest publishes no booth digest"),
+        "{}",
+        last_line(&output)
+    );
+}
+
+#[test]
+fn a_changed_booth_directory_is_refused_before_any_check() {
+    let temp = tempfile::tempdir().unwrap();
+    let booth = temp.path().join("booth");
+    let digest = fake_booth(&booth, "the published booth");
+    let dir = record_publishing(&temp, &digest.to_hex());
+    // A file edited after the build: the directory does not match its booth.json.
+    std::fs::write(booth.join("app/x.js"), b"console.log('changed');").unwrap();
+    let output = verify(&dir, &["--booth", booth.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("app/x.js"), "{message}");
+    assert!(message.contains("does not match booth.json"), "{message}");
+    // A directory without booth.json.
+    let output = verify(&dir, &["--booth", temp.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("booth.json"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn booth_url_is_fetched_from_the_service_and_compared() {
+    use secrecy::SecretString;
+    use tabella_tally::service::{self, Booth, Limits, ServiceConfig};
+
+    let temp = tempfile::tempdir().unwrap();
+    let booth = temp.path().join("booth");
+    let digest = fake_booth(&booth, "the published booth");
+    let dir = record_publishing(&temp, &digest.to_hex());
+    let data = temp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let running = service::spawn(
+        ServiceConfig {
+            database_url: service::sqlite_url(&data),
+            board_key: BoardSigningKey::generate(&mut rand::rngs::OsRng),
+            admin_token: Some(SecretString::from("token".to_owned())),
+            limits: Limits::default(),
+            anchoring: None,
+            booth: Some(Booth::load(&booth).unwrap()),
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let url = running.url();
+    let output = verify(&dir, &["--booth", &url]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains(&format!("digest {digest}")),
+        "{}",
+        stderr(&output)
+    );
+
+    // A service serving another booth fails V22.
+    let other_dir = temp.path().join("other-booth");
+    fake_booth(&other_dir, "another booth");
+    let other_data = temp.path().join("other-data");
+    std::fs::create_dir_all(&other_data).unwrap();
+    let other = service::spawn(
+        ServiceConfig {
+            database_url: service::sqlite_url(&other_data),
+            board_key: BoardSigningKey::generate(&mut rand::rngs::OsRng),
+            admin_token: None,
+            limits: Limits::default(),
+            anchoring: None,
+            booth: Some(Booth::load(&other_dir).unwrap()),
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let output = verify(&dir, &["--booth", &other.url()]);
+    assert_fails(&output, "V22");
+
+    // A service serving no booth: a clear error, no verdict.
+    let none_data = temp.path().join("none-data");
+    std::fs::create_dir_all(&none_data).unwrap();
+    let none = service::spawn(
+        ServiceConfig {
+            database_url: service::sqlite_url(&none_data),
+            board_key: BoardSigningKey::generate(&mut rand::rngs::OsRng),
+            admin_token: None,
+            limits: Limits::default(),
+            anchoring: None,
+            booth: None,
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let output = verify(&dir, &["--booth", &none.url()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("serves no booth"),
+        "{}",
+        stderr(&output)
+    );
+    drop((running, other, none));
 }

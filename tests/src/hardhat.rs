@@ -27,16 +27,15 @@
 //! ```
 
 use std::env;
-use std::fs;
-use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tempfile::TempDir;
+use crate::process::{free_port, required, which, Supervised};
 
 /// The environment variable that points the tests at a running node instead of a private one.
 pub const RPC_URL_ENV: &str = "TABELLA_TEST_RPC_URL";
@@ -58,23 +57,6 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many ports to try when another process takes the chosen free port first.
 const PORT_ATTEMPTS: usize = 5;
 
-/// The watchdog: `$1` is the log file, the rest the node's command line. It starts the node in
-/// its own process group (`set -m`), waits for end of file on its standard input (the test
-/// process has exited), then stops the group: SIGTERM, and SIGKILL after a second.
-const WATCHDOG: &str = r#"
-trap '' INT HUP
-set -m
-log=$1
-shift
-"$@" >"$log" 2>&1 &
-pid=$!
-while read -r _; do :; done
-kill -TERM -"$pid" 2>/dev/null
-sleep 1
-kill -KILL -"$pid" 2>/dev/null
-exit 0
-"#;
-
 /// Why there is no node to test against.
 #[derive(Debug, thiserror::Error)]
 #[error("no Ethereum node for the chain tests: {0}")]
@@ -84,16 +66,7 @@ pub struct NodeUnavailable(String);
 #[derive(Debug)]
 pub struct HardhatNode {
     url: String,
-    _private: Option<Private>,
-}
-
-/// What keeps a private node alive: dropping these (never: the node lives in a static) or the
-/// test process ending stops it.
-#[derive(Debug)]
-struct Private {
-    _watchdog: Child,
-    _pipe: ChildStdin,
-    _dir: TempDir,
+    _private: Option<Supervised>,
 }
 
 impl HardhatNode {
@@ -123,22 +96,12 @@ pub fn node_or_skip(test: &str) -> Option<&'static HardhatNode> {
     match node() {
         Ok(node) => Some(node),
         Err(err) => {
-            if let Some(why) = required() {
+            if let Some(why) = required(REQUIRE_ENV) {
                 panic!("{err} ({why} requires the chain tests to run)");
             }
             eprintln!("SKIPPED {test}: {err}");
             None
         }
-    }
-}
-
-fn required() -> Option<&'static str> {
-    if env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
-        Some("TABELLA_REQUIRE_HARDHAT=1")
-    } else if env::var("CI").is_ok_and(|v| v == "true") {
-        Some("CI=true")
-    } else {
-        None
     }
 }
 
@@ -191,32 +154,15 @@ fn start_on(
     bootstrap: &Path,
     port: u16,
 ) -> Result<HardhatNode, String> {
-    let dir = tempfile::Builder::new()
-        .prefix("tabella-hardhat-")
-        .tempdir()
-        .map_err(|err| format!("cannot create a temporary directory: {err}"))?;
-    let log = dir.path().join("node.log");
-    let mut watchdog = Command::new("bash")
-        .arg("-c")
-        .arg(WATCHDOG)
-        .arg("hardhat-watchdog")
-        .arg(&log)
-        .arg(node)
+    let mut command = Command::new(node);
+    command
         .arg(bootstrap)
         .args(["node", "--hostname", "127.0.0.1", "--port"])
         .arg(port.to_string())
         .current_dir(contracts)
         .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|err| format!("cannot start the node's watchdog (`bash`): {err}"))?;
-    let pipe = watchdog
-        .stdin
-        .take()
-        .ok_or_else(|| "the watchdog has no standard input".to_owned())?;
+        .env("NO_COLOR", "1");
+    let mut node = Supervised::spawn("hardhat", &command)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
@@ -224,11 +170,7 @@ fn start_on(
             Ok(CHAIN_ID) => {
                 return Ok(HardhatNode {
                     url: format!("http://{addr}"),
-                    _private: Some(Private {
-                        _watchdog: watchdog,
-                        _pipe: pipe,
-                        _dir: dir,
-                    }),
+                    _private: Some(node),
                 })
             }
             Ok(other) => {
@@ -237,10 +179,10 @@ fn start_on(
                 ))
             }
             Err(_) if Instant::now() < deadline => {
-                if let Ok(Some(status)) = watchdog.try_wait() {
+                if let Some(status) = node.exited() {
                     return Err(format!(
                         "the node's watchdog exited ({status}){}",
-                        tail(&log)
+                        node.log_tail()
                     ));
                 }
                 thread::sleep(Duration::from_millis(250));
@@ -249,37 +191,11 @@ fn start_on(
                 return Err(format!(
                     "the node on {addr} did not answer within {} s: {err}{}",
                     START_TIMEOUT.as_secs(),
-                    tail(&log)
+                    node.log_tail()
                 ))
             }
         }
     }
-}
-
-/// The last lines of the node's log, for error messages.
-fn tail(log: &Path) -> String {
-    let text = fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(20);
-    if lines.is_empty() {
-        String::new()
-    } else {
-        format!("; its log ends with:\n{}", lines[start..].join("\n"))
-    }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    env::var_os("PATH").and_then(|paths| {
-        env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|path| path.is_file())
-    })
-}
-
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 /// `http://127.0.0.1:PORT` (or `localhost`) as a socket address: the tests talk to loopback only.

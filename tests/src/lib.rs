@@ -9,5 +9,7 @@
 //! The tests arrive with the issues that build the parts they cover; today they run the in-process
 //! demo election end to end (`tests/demo_election.rs`).
 
+pub mod browser;
 pub mod hardhat;
 pub mod postgres;
+pub mod process;

@@ -36,7 +36,7 @@ use std::env;
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -47,6 +47,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+use crate::process::free_port;
 
 /// The environment variable that points the tests at an existing server instead of a private
 /// one: a URL with a superuser (or a role allowed to create databases), such as
@@ -751,12 +753,6 @@ fn spawn_watchdog(dir: &Path) -> io::Result<(Child, ChildStdin)> {
         .take()
         .ok_or_else(|| io::Error::other("the watchdog has no standard input pipe"))?;
     Ok((watchdog, pipe))
-}
-
-/// A port that was free a moment ago on 127.0.0.1.
-fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// Starts `postgres` on `port`, its output going to the log file.

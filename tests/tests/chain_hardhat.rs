@@ -178,6 +178,7 @@ fn verify_against(record: &Path, url: &str) -> Report {
         VerifyOptions {
             board_key: None,
             chain: evidence,
+            booth: None,
         },
         |_, _| {},
     )

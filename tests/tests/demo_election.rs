@@ -201,6 +201,7 @@ fn demo_anchors_its_election_on_the_embedded_chain_and_counts_the_ballot_cast_th
         VerifyOptions {
             board_key: None,
             chain: Some(evidence),
+            booth: None,
         },
         |_, _| {},
     )

@@ -40,6 +40,7 @@ fn verify(files: &Files, chain: &ChainEvidence) -> Report {
         VerifyOptions {
             board_key: None,
             chain: Some(chain.clone()),
+            booth: None,
         },
         &mut ChaCha20Rng::seed_from_u64(5),
     );

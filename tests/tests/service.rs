@@ -1074,6 +1074,15 @@ async fn health_readiness_and_metrics_report_the_service(db: Db) {
 /// routes it merges from tally/src/messages/server.rs), kept here by hand: a route added to the
 /// router must be added here and to spec/openapi.json, or this test fails.
 const REGISTERED_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/booth"),
+    ("GET", "/tracker"),
+    ("GET", "/observer"),
+    ("GET", "/officials"),
+    ("GET", "/bench"),
+    ("GET", "/index.html"),
+    ("GET", "/booth.json"),
+    ("GET", "/app/{path}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
@@ -1096,14 +1105,29 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/board/consistency"),
     ("GET", "/v1/record/ballots.jsonl"),
     ("GET", "/v1/record/anchors.json"),
+    ("GET", "/v1/record/{path}"),
     ("GET", "/v1/anchoring"),
+    ("GET", "/v1/admin/status"),
     ("GET", "/v1/ceremony/messages"),
     ("GET", "/v1/ceremony/messages/{name}"),
     ("PUT", "/v1/ceremony/messages/{name}"),
 ];
 
 async fn every_documented_route_is_served_and_matches_the_router(db: Db) {
-    let e = Election::new(&db, 1, true).await;
+    // A service with a (tiny) booth, so that the booth's routes answer too.
+    let index = b"<!doctype html><script type=module src=/app/x.js></script>".to_vec();
+    let script = b"console.log(1);".to_vec();
+    let list = tabella_crypto::booth::BoothManifest::from_files([
+        ("index.html", index.as_slice()),
+        ("app/x.js", script.as_slice()),
+    ])
+    .unwrap();
+    let booth = service::Booth::from_parts(
+        serde_json::to_vec(&list).unwrap(),
+        [("index.html".into(), index), ("app/x.js".into(), script)],
+    )
+    .unwrap();
+    let e = Election::on(Service::start_with_booth(&db, Some(booth)).await, 1, true).await;
     let (ballot, _) = e.ballot(0, 0);
     e.cast(ballot.to_bytes()).await.expect(201);
     let answer = e.service.get("/v1/openapi.json").await.expect(200);
@@ -1140,7 +1164,15 @@ async fn every_documented_route_is_served_and_matches_the_router(db: Db) {
     for (method, path) in &documented {
         let concrete = path
             .replace("{tracking_code}", &ballot.tracking_code().to_string())
-            .replace("{name}", "dealer-9.json");
+            .replace("{name}", "dealer-9.json")
+            .replace(
+                "{path}",
+                if path.starts_with("/app/") {
+                    "x.js"
+                } else {
+                    "record.json"
+                },
+            );
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let body = if method == Method::GET {
             Vec::new()
@@ -1174,11 +1206,12 @@ async fn every_documented_route_is_served_and_matches_the_router(db: Db) {
     }
     assert_eq!(e.service.snapshot().await, before);
     for path in [
-        "/",
         "/v1",
         "/v1/elections",
         "/v1/board/heads",
         "/v2/election",
+        "/app/y.js",
+        "/booth/x",
     ] {
         e.service.get(path).await.expect_error(404, "no_route");
     }
@@ -2330,6 +2363,7 @@ fn anchoring_lands_at_open_at_intervals_at_close_and_after_the_tally_and_matches
         VerifyOptions {
             board_key: Some(e.info.board_key),
             chain: Some(evidence.clone()),
+            booth: None,
         },
         |_, _| {},
     )

@@ -10,6 +10,8 @@ use crate::credential::{CredentialCode, CredentialSecret};
 use crate::elgamal::SecretKey;
 use crate::group::{g_table, EncodingError};
 use crate::manifest::{ContestStyle, Manifest};
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 pub(crate) fn all_styles_manifest() -> Manifest {
     Manifest::from_json(
@@ -339,6 +341,7 @@ fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
         Manifest {
             title: "P".into(),
             contests: vec![all_styles_manifest().contests[0].clone()],
+            booth: None,
         },
         f.secret.public_key(),
     )
@@ -547,7 +550,9 @@ fn batch_and_single_verification_give_the_same_reason() {
     assert_eq!(batch.failures, vec![(1, single)]);
 }
 
-#[cfg(feature = "parallel")]
+// Native only: rayon's thread pool needs threads, which wasm32 in the browser does not have (the
+// `parallel` feature is for native services).
+#[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
 #[test]
 fn parallel_batch_verification_agrees_and_names_the_same_ballots() {
     let f = fixture();

@@ -902,6 +902,8 @@ impl TryFrom<ConsistencyProofText> for ConsistencyProof {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// RFC 9162 §2.1.1's `MTH`, straight from the definition, as the reference.
     fn reference_root(leaves: &[Hash]) -> Hash {

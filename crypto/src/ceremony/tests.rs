@@ -8,6 +8,8 @@ use rand_core::SeedableRng;
 use super::*;
 use crate::elgamal::{Ciphertext, SecretKey};
 use crate::group::{g, Element, Scalar};
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 struct Ceremony {
     params: CeremonyParams,

@@ -228,6 +228,8 @@ impl Eq for CredentialCode {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn symbols_round_trip_through_constant_time_coding() {

@@ -119,6 +119,8 @@ mod tests {
     use crate::elgamal::DiscreteLogTable;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn decryption_share_verifies_and_wrong_statements_fail() {

@@ -73,6 +73,8 @@ impl DiscreteLogTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn solves_every_value_up_to_the_bound_and_nothing_past_it() {

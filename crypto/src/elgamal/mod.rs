@@ -276,6 +276,8 @@ mod tests {
     use proptest::prelude::*;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn keys(seed: u64) -> (SecretKey, EncryptionKey) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);

@@ -67,6 +67,8 @@ pub(crate) fn bulletproof_gens() -> &'static BulletproofGens {
 mod tests {
     use super::*;
     use curve25519_dalek::traits::IsIdentity;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn h_is_fixed_and_independent_of_g() {

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::booth::BoothDigest;
+
 /// Largest number of selections in a plurality or approval contest.
 pub const MAX_SELECTIONS: usize = 256;
 /// Largest number of selections in a score or cumulative contest (bounded by range-proof
@@ -68,7 +70,15 @@ pub struct Manifest {
     pub title: String,
     /// The contests, in ballot order.
     pub contests: Vec<Contest>,
+    /// The digest of the web ballot (booth) the election publishes (spec/booth.md), when it
+    /// publishes one. Absent from the JSON when `None`, and then the canonical encoding (and so
+    /// the hash) is the same as for a manifest that predates the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booth: Option<BoothDigest>,
 }
+
+/// The tag of the booth trailer of [`Manifest::canonical_bytes`].
+pub const BOOTH_TRAILER_TAG: &str = "booth";
 
 /// One contest on the ballot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -445,7 +455,10 @@ impl Manifest {
     /// `str(id) ‖ str(title) ‖ u8(style tag) ‖ u64(p₁) ‖ u64(p₂) ‖ u32(#selections) ‖
     /// (str(id) ‖ str(label))*`, where `str(s) = u32(len) ‖ UTF-8 bytes`, integers big-endian,
     /// and `(p₁, p₂)` are `(0, 0)` plurality, `(min, max)` approval, `(max_score, 0)` score,
-    /// `(max_per_selection, budget)` cumulative.
+    /// `(max_per_selection, budget)` cumulative. When the manifest publishes a booth digest, a
+    /// tagged trailer follows: `str("booth") ‖ digest (32 bytes)`; without one, nothing does.
+    /// Every field before it is length-prefixed or counted, so where the contests end is known
+    /// and the trailer cannot be confused with them.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         fn put_str(out: &mut Vec<u8>, s: &str) {
             out.extend_from_slice(&(s.len() as u32).to_be_bytes());
@@ -474,6 +487,10 @@ impl Manifest {
                 put_str(&mut out, &s.id);
                 put_str(&mut out, &s.label);
             }
+        }
+        if let Some(booth) = &self.booth {
+            put_str(&mut out, BOOTH_TRAILER_TAG);
+            out.extend_from_slice(&booth.to_bytes());
         }
         out
     }
@@ -504,6 +521,8 @@ crate::group::serde_hex!(ManifestHash, "manifest hash");
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn sample() -> Manifest {
         Manifest::from_json(
@@ -529,6 +548,81 @@ mod tests {
         let mut m4 = m;
         m4.title = "U".into();
         assert_ne!(m4.hash(), h);
+    }
+
+    const REFERENDUM: &str = r#"{"title": "Referendum", "contests": [{"id": "q1", "title": "Adopt the proposal?",
+        "style": {"type": "plurality"}, "selections": [{"id": "yes", "label": "Yes"}, {"id": "no",
+        "label": "No"}]}]}"#;
+
+    /// The booth digest of spec/booth.md §2's worked value (`booth::tests::digest_vector`).
+    const BOOTH: &str = "7a895d2261569fe5b8c0397a0b60c5489ed96f918ad5d9c81e3b70dcbb5c5684";
+
+    #[test]
+    fn canonical_bytes_worked_values_of_the_spec() {
+        // spec/crypto.md §7.3 (MANIFEST-3): without a booth, the encoding and hash the field
+        // predates; with one, the same bytes and the tagged trailer.
+        let spec = include_str!("../../../spec/crypto.md");
+        let plain = Manifest::from_json(REFERENDUM).unwrap();
+        assert_eq!(plain.booth, None);
+        let bytes = plain.canonical_bytes();
+        assert_eq!(bytes.len(), 113);
+        let hash = hex::encode(plain.hash().0);
+        assert_eq!(
+            hash,
+            "abedb0a918847e0a828762bfbbaf83cb27f627e4e62027e4a51979672da3d7fd"
+        );
+        assert!(spec.contains(&hash));
+        // Serialized without the field: the JSON reads back to the same manifest.
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("booth"), "{json}");
+
+        let with_booth = REFERENDUM.replacen(
+            "{\"title\": \"Referendum\",",
+            &format!("{{\"title\": \"Referendum\", \"booth\": \"{BOOTH}\","),
+            1,
+        );
+        let booth = Manifest::from_json(&with_booth).unwrap();
+        assert_eq!(booth.booth.map(|d| d.to_hex()).as_deref(), Some(BOOTH));
+        let booth_bytes = booth.canonical_bytes();
+        assert_eq!(booth_bytes.len(), 113 + 4 + 5 + 32);
+        assert_eq!(&booth_bytes[..113], &bytes[..]);
+        assert_eq!(&booth_bytes[113..122], b"\x00\x00\x00\x05booth");
+        assert_eq!(hex::encode(&booth_bytes[122..]), BOOTH);
+        let hash = hex::encode(booth.hash().0);
+        assert_eq!(
+            hash,
+            "c0cd4ef548b8d06678ad3fe6ad4bea815cfda13f52cdc53a8afab0c8a8f7ce7f"
+        );
+        assert!(spec.contains(&hash), "spec/crypto.md §7.3 shows {hash}");
+        assert!(spec.contains(BOOTH));
+        let json = serde_json::to_string(&booth).unwrap();
+        assert_eq!(Manifest::from_json(&json).unwrap(), booth);
+    }
+
+    #[test]
+    fn the_booth_digest_is_bound_and_read_strictly() {
+        let plain = sample();
+        let mut a = plain.clone();
+        a.booth = Some(BoothDigest([1; 32]));
+        let mut b = plain.clone();
+        b.booth = Some(BoothDigest([2; 32]));
+        assert_ne!(a.hash(), plain.hash());
+        assert_ne!(a.hash(), b.hash());
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["booth"], hex::encode([1u8; 32]));
+        for bad in [
+            "\"0101\"".to_owned(),
+            format!("\"{}\"", hex::encode([0xabu8; 32]).to_uppercase()),
+            "1".to_owned(),
+        ] {
+            let text = format!(
+                r#"{{"title":"x","booth":{bad},"contests":[{{"id":"c","title":"C","style":{{"type":"plurality"}},"selections":[{{"id":"a","label":"A"}}]}}]}}"#
+            );
+            assert!(
+                matches!(Manifest::from_json(&text), Err(ManifestError::Json(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

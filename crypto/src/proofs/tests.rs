@@ -31,6 +31,8 @@ use crate::group::{
     bulletproof_gens, g_table, pedersen_gens, Element, EncodingError, Reader, MAX_AGGREGATED_RANGES,
 };
 use crate::transcript::{labels, TranscriptProtocol};
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

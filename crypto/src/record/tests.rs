@@ -9,6 +9,8 @@ use rand_core::SeedableRng;
 use super::synth::{reindex, reseal, synthesize, Files, SynthOptions, Synthesized};
 use super::*;
 use crate::manifest::Manifest;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 pub(crate) fn small_manifest() -> Manifest {
     Manifest::from_json(
@@ -881,6 +883,9 @@ fn every_check_fails_when_the_record_is_changed_at_its_point() {
     // V20 and V21 compare the record with the chain: their tampers change either
     // (`chain::every_chain_check_fails_when_the_record_or_the_chain_is_changed`).
     covered.extend(chain::tampers().into_iter().map(|(check, ..)| check));
+    // V22 compares the manifest with a booth (`booth::v22_fails_for_another_booth_and_for_a_
+    // manifest_without_one`).
+    covered.insert(Check::V22);
     let all: std::collections::BTreeSet<Check> = Check::ALL.into_iter().collect();
     assert_eq!(covered, all, "every check has a tamper that fails it");
 }
@@ -1058,6 +1063,8 @@ mod properties {
     use serde_json::Value;
 
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn valid() -> &'static (Files, Vec<String>) {
         static VALID: std::sync::OnceLock<(Files, Vec<String>)> = std::sync::OnceLock::new();
@@ -1180,8 +1187,10 @@ mod properties {
 
 /// The example record of spec/vectors/record/ (spec/record.md): the record of
 /// [`options`], six voters with a spoiled ballot and a second vote among them.
+#[cfg(not(target_arch = "wasm32"))]
 const VECTOR_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/vectors/record");
 
+#[cfg(not(target_arch = "wasm32"))]
 fn read_vector() -> Files {
     fn walk(dir: &std::path::Path, prefix: &str, out: &mut Files) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -1199,6 +1208,53 @@ fn read_vector() -> Files {
     files
 }
 
+/// The browser has no file system: there the record vector is the embedded copy.
+#[cfg(target_arch = "wasm32")]
+fn read_vector() -> Files {
+    embedded_vector()
+}
+
+/// spec/vectors/record/, embedded at build time; natively,
+/// `embedded_record_vector_is_the_stored_directory` keeps the list complete.
+fn embedded_vector() -> Files {
+    macro_rules! embed {
+        ($($path:literal),* $(,)?) => {
+            [$(($path, &include_bytes!(concat!("../../../spec/vectors/record/", $path))[..])),*]
+        };
+    }
+    embed![
+        "ballots.jsonl",
+        "ceremony/ceremony.json",
+        "ceremony/check-1.json",
+        "ceremony/check-2.json",
+        "ceremony/check-3.json",
+        "ceremony/dealer-1.json",
+        "ceremony/dealer-2.json",
+        "ceremony/dealer-3.json",
+        "ceremony/partial-1.json",
+        "ceremony/partial-3.json",
+        "ceremony/tally-request.json",
+        "credentials.json",
+        "election.json",
+        "record.json",
+        "results.json",
+        "tree-head.json",
+    ]
+    .into_iter()
+    .map(|(path, bytes)| (path.to_owned(), bytes.to_vec()))
+    .collect()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn embedded_record_vector_is_the_stored_directory() {
+    assert!(
+        read_vector() == embedded_vector(),
+        "spec/vectors/record/ and the embedded list differ: list every file in embedded_vector"
+    );
+}
+
+#[cfg(not(target_arch = "wasm32"))] // Writes into spec/: the browser has no file system.
 #[test]
 #[ignore = "writes spec/vectors/record/; run on purpose when the record format changes"]
 fn regenerate_record_vector() {
@@ -1329,6 +1385,8 @@ mod chain {
     use crate::ceremony::CeremonyParams;
     use crate::credential::CredentialSecret;
     use crate::group::text;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const CHAIN_ID: u64 = 31337;
     /// Voting opens (Unix seconds).
@@ -1550,7 +1608,7 @@ mod chain {
         let not_passed: Vec<Check> = report
             .checks
             .iter()
-            .filter(|c| c.outcome != Outcome::Passed)
+            .filter(|c| c.outcome != Outcome::Passed && !report.not_asked(c.check))
             .map(|c| c.check)
             .collect();
         assert_eq!(not_passed, vec![check], "{what}: {:#?}", report.checks);
@@ -1851,7 +1909,12 @@ mod chain {
         let (files, _, chain) = anchored();
         let report = verify_chain(&files, &chain);
         assert!(report.passed(), "{:#?}", report.checks);
-        assert!(report.checks.iter().all(|c| c.outcome == Outcome::Passed));
+        // Every check passed, but V22: no booth was given.
+        assert!(report
+            .checks
+            .iter()
+            .all(|c| c.outcome == Outcome::Passed || c.check == Check::V22));
+        assert_eq!(outcome(&report, Check::V22), Outcome::Skipped);
         assert!(report.results.is_some());
         // Three checkpoints, two ballots taken, five refused.
         assert_eq!(report.checks[Check::V19 as usize].items, 10);
@@ -2081,5 +2144,153 @@ mod chain {
                 "{pointer}: {first:?}"
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// V22: the booth against the manifest.
+
+mod booth {
+    use super::*;
+    use crate::booth::{BoothDigest, BoothManifest};
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn outcome(report: &Report, check: Check) -> Outcome {
+        report.checks[check as usize].outcome
+    }
+
+    fn detail(report: &Report, check: Check) -> String {
+        report.checks[check as usize]
+            .detail
+            .clone()
+            .unwrap_or_default()
+    }
+
+    fn digest(text: &[u8]) -> BoothDigest {
+        BoothManifest::from_files([("index.html", text)])
+            .unwrap()
+            .digest()
+    }
+
+    /// The synthetic record, its manifest publishing the booth `published`.
+    fn record_publishing(published: Option<BoothDigest>) -> Files {
+        let mut files = Files::new();
+        let mut manifest = small_manifest();
+        manifest.booth = published;
+        synthesize(
+            &SynthOptions {
+                manifest,
+                ..options()
+            },
+            &mut files,
+            |_| {},
+        )
+        .unwrap();
+        files
+    }
+
+    fn verify_booth(files: &Files, booth: Option<BoothDigest>) -> Report {
+        verify_with(
+            files,
+            VerifyOptions {
+                booth,
+                ..VerifyOptions::default()
+            },
+        )
+    }
+
+    #[test]
+    fn v22_passes_for_the_published_booth() {
+        let published = digest(b"<!doctype html>");
+        let files = record_publishing(Some(published));
+        let report = verify_booth(&files, Some(published));
+        assert!(report.passed(), "{:#?}", report.checks);
+        assert_eq!(outcome(&report, Check::V22), Outcome::Passed);
+        assert_eq!(report.checks[Check::V22 as usize].items, 1);
+        assert_eq!(report.booth, Some(published));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["booth"], published.to_hex());
+        assert_eq!(json["checks"][21]["check"], "V22");
+        assert_eq!(json["checks"][21]["outcome"], "passed");
+    }
+
+    #[test]
+    fn v22_fails_for_another_booth_and_for_a_manifest_without_one() {
+        let published = digest(b"<!doctype html>");
+        let other = digest(b"<!doctype html><script src=evil.js>");
+        // Another booth than the one the manifest publishes.
+        let files = record_publishing(Some(published));
+        let report = verify_booth(&files, Some(other));
+        assert_eq!(
+            first_failure(&report),
+            Some((
+                Check::V22,
+                format!(
+                    "the booth given has digest {other}, but the manifest publishes booth digest \
+                     {published}"
+                )
+            ))
+        );
+        assert!(!report.passed());
+        assert!(report.results.is_none());
+        // Only V22 failed.
+        let failed: Vec<Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome != Outcome::Passed && !report.not_asked(c.check))
+            .map(|c| c.check)
+            .collect();
+        assert_eq!(failed, vec![Check::V22]);
+        // A manifest that publishes no booth vouches for none.
+        let files = record_publishing(None);
+        let report = verify_booth(&files, Some(other));
+        assert_eq!(
+            first_failure(&report),
+            Some((
+                Check::V22,
+                format!(
+                    "the manifest publishes no booth digest, so it vouches for no booth, yet a \
+                     booth with digest {other} was given"
+                )
+            ))
+        );
+        assert!(!report.passed());
+    }
+
+    #[test]
+    fn v22_is_skipped_not_passed_without_a_booth() {
+        let published = digest(b"<!doctype html>");
+        for files in [record_publishing(Some(published)), record_publishing(None)] {
+            let report = verify_booth(&files, None);
+            assert_eq!(outcome(&report, Check::V22), Outcome::Skipped);
+            assert_eq!(
+                detail(&report, Check::V22),
+                "no booth was given (tabella verify --booth DIR or URL)"
+            );
+            assert!(report.not_asked(Check::V22));
+            // The record still verifies, and says no booth was compared.
+            assert!(report.passed(), "{:#?}", report.checks);
+            assert!(report.first_failure().is_none());
+            assert_eq!(report.booth, None);
+            let json = serde_json::to_value(&report).unwrap();
+            assert_eq!(json["checks"][21]["outcome"], "skipped");
+            assert!(json.get("booth").is_none());
+        }
+    }
+
+    #[test]
+    fn v22_is_skipped_when_the_parameters_cannot_be_read() {
+        let published = digest(b"<!doctype html>");
+        let mut files = record_publishing(Some(published));
+        files.insert(ELECTION.into(), b"[]".to_vec());
+        reindex(&mut files);
+        let report = verify_booth(&files, Some(published));
+        assert_eq!(outcome(&report, Check::V2), Outcome::Failed);
+        assert_eq!(outcome(&report, Check::V22), Outcome::Skipped);
+        assert_eq!(
+            detail(&report, Check::V22),
+            "the election parameters could not be read (V2)"
+        );
     }
 }

@@ -21,12 +21,14 @@ use crate::board::merkle::MerkleFrontier;
 use crate::board::{
     leaf_hash, BoardKey, BoardSignature, EntryKind, SignedTreeHead, TreeHead, EMPTY_ROOT,
 };
+use crate::booth::BoothDigest;
 use crate::ceremony::{
     self, CeremonyOutcome, CeremonyParams, CheckMessage, DealerMessage, PartialDecryptionMessage,
     TallyOutcome, TallyRequest,
 };
 use crate::elgamal::Ciphertext;
 use crate::group::text;
+use crate::manifest::Manifest;
 use crate::PROTOCOL_VERSION;
 
 /// Ballots verified together in one batch (one multiscalar multiplication, split over the
@@ -43,6 +45,9 @@ const MAX_QUEUED: usize = 32 << 20;
 
 /// Why V20 and V21 are skipped without chain evidence.
 const NO_CHAIN: &str = "no chain was given (tabella verify --rpc-url or --chain-dir)";
+
+/// Why V22 is skipped without a booth.
+const NO_BOOTH: &str = "no booth was given (tabella verify --booth DIR or URL)";
 
 /// One numbered check of spec/verification.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -90,11 +95,13 @@ pub enum Check {
     V20,
     /// The ballots cast on chain.
     V21,
+    /// The booth against the manifest.
+    V22,
 }
 
 impl Check {
     /// Every check, in order.
-    pub const ALL: [Check; 21] = [
+    pub const ALL: [Check; 22] = [
         Check::V1,
         Check::V2,
         Check::V3,
@@ -116,6 +123,7 @@ impl Check {
         Check::V19,
         Check::V20,
         Check::V21,
+        Check::V22,
     ];
 
     /// The check's number (`V7` is 7).
@@ -156,6 +164,7 @@ impl Check {
             Check::V21 => {
                 "fallback ballots: every ballot cast on chain is on the board or rightly refused"
             }
+            Check::V22 => "booth: the web ballot given is the one the manifest publishes",
         }
     }
 
@@ -164,6 +173,12 @@ impl Check {
     /// ([`Report::passed`]).
     pub fn needs_chain(self) -> bool {
         matches!(self, Check::V20 | Check::V21)
+    }
+
+    /// Whether the check compares the manifest with a booth ([`VerifyOptions::booth`]): V22.
+    /// Without a booth it is skipped, and the record still verifies ([`Report::passed`]).
+    pub fn needs_booth(self) -> bool {
+        matches!(self, Check::V22)
     }
 
     fn slot(self) -> usize {
@@ -242,20 +257,33 @@ pub struct Report {
     /// V20 and V21 were not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chain: Option<ChainSummary>,
+    /// The digest of the booth the record was compared with, when one was given
+    /// ([`VerifyOptions::booth`]); `None`: V22 was not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booth: Option<BoothDigest>,
 }
 
 impl Report {
     /// Whether the record verifies: every check passed, except that V20 and V21
     /// ([`Check::needs_chain`]) may be skipped when no chain evidence was given (then
-    /// [`chain`](Self::chain) is `None`: the record verifies, its anchoring is not checked).
+    /// [`chain`](Self::chain) is `None`: the record verifies, its anchoring is not checked), and
+    /// V22 ([`Check::needs_booth`]) when no booth was given (then [`booth`](Self::booth) is
+    /// `None`: no booth was compared with the manifest).
     pub fn passed(&self) -> bool {
         self.first_failure().is_none()
     }
 
-    /// The lowest-numbered failed check, else the lowest-numbered skipped one, leaving out V20
-    /// and V21 skipped for want of chain evidence.
+    /// Whether `check` was left out for want of an input: V20 and V21 without chain evidence,
+    /// V22 without a booth.
+    pub fn not_asked(&self, check: Check) -> bool {
+        (check.needs_chain() && self.chain.is_none())
+            || (check.needs_booth() && self.booth.is_none())
+    }
+
+    /// The lowest-numbered failed check, else the lowest-numbered skipped one, leaving out the
+    /// checks not asked for ([`not_asked`](Self::not_asked)).
     pub fn first_failure(&self) -> Option<&CheckReport> {
-        let counts = |c: &&CheckReport| !(c.check.needs_chain() && self.chain.is_none());
+        let counts = |c: &&CheckReport| !self.not_asked(c.check);
         self.checks
             .iter()
             .filter(counts)
@@ -318,6 +346,11 @@ pub struct VerifyOptions {
     /// --rpc-url` or `--chain-dir`). When given, V20 and V21 compare the record with it;
     /// without it they are skipped (and the record can still verify: [`Report::passed`]).
     pub chain: Option<ChainEvidence>,
+    /// The digest of the booth (web ballot) the observer ran or fetched
+    /// ([`BoothManifest::digest`](crate::booth::BoothManifest::digest), `tabella verify
+    /// --booth`). When given, V22 compares it with the booth digest the manifest publishes;
+    /// without it V22 is skipped (and the record can still verify).
+    pub booth: Option<BoothDigest>,
 }
 
 #[derive(Default)]
@@ -452,6 +485,9 @@ impl RecordVerifier {
                     .chain(chain.result.as_ref().map(|r| r.final_size));
                 v.chain_sizes = sizes.collect();
             }
+        }
+        if v.options.booth.is_none() {
+            v.skip(Check::V22, NO_BOOTH);
         }
         v.read_index(index);
         v
@@ -713,6 +749,7 @@ impl RecordVerifier {
             }
         };
         self.pass(Check::V2);
+        self.check_booth(&p.manifest);
 
         // V3: the board's signature.
         if let Some(expected) = self.options.board_key {
@@ -762,6 +799,30 @@ impl RecordVerifier {
             voters,
             ceremony,
         })
+    }
+
+    /// V22: the booth given is the one the manifest publishes.
+    fn check_booth(&mut self, manifest: &Manifest) {
+        let Some(given) = self.options.booth else {
+            return;
+        };
+        match manifest.booth {
+            Some(published) if published == given => self.pass(Check::V22),
+            Some(published) => self.fail(
+                Check::V22,
+                format!(
+                    "the booth given has digest {given}, but the manifest publishes booth digest \
+                     {published}"
+                ),
+            ),
+            None => self.fail(
+                Check::V22,
+                format!(
+                    "the manifest publishes no booth digest, so it vouches for no booth, yet a \
+                     booth with digest {given} was given"
+                ),
+            ),
+        }
     }
 
     fn check_credentials(&mut self, parameters: &SignedElectionParameters) -> Vec<[u8; 32]> {
@@ -2333,6 +2394,7 @@ impl RecordVerifier {
             counts: self.counts,
             results: None,
             chain: chain.map(ChainSummary::of),
+            booth: self.options.booth,
         };
         if report.passed() {
             report.results = results;

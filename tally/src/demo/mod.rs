@@ -111,6 +111,17 @@ pub struct DemoOptions {
     /// The registry contract's address (0x…); default: the service deploys one.
     #[arg(long, value_name = "0xADDRESS")]
     pub registry: Option<String>,
+
+    /// Serve this built web ballot (`cargo xtask booth` writes it to `target/booth/dist`): the
+    /// service publishes its digest in the manifest, and the demo keeps voting open for people
+    /// to vote in it at the printed address with spare credential codes.
+    #[arg(long, value_name = "DIR")]
+    pub booth: Option<PathBuf>,
+
+    /// With --booth: credential codes kept back from the simulated voters, printed for people
+    /// to vote in the booth.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub spare_codes: u64,
 }
 
 impl Default for DemoOptions {
@@ -131,6 +142,8 @@ impl Default for DemoOptions {
             rpc_url: None,
             signer_key_file: None,
             registry: None,
+            booth: None,
+            spare_codes: 3,
         }
     }
 }
@@ -169,6 +182,13 @@ impl DemoOptions {
         }
         if self.concurrency == 0 {
             bail!("--concurrency must be at least 1");
+        }
+        if self.booth.is_some() && self.spare_codes >= self.voters {
+            bail!(
+                "--spare-codes ({}) must leave at least one of the {} voters to the simulation",
+                self.spare_codes,
+                self.voters
+            );
         }
         Ok(())
     }
@@ -312,7 +332,101 @@ pub fn random_choices(manifest: &Manifest, rng: &mut impl RngCore) -> Vec<Vec<u6
         .collect()
 }
 
-/// Runs the demo election described by `opts`.
+/// Voting is open and the simulated voters have voted: what [`DemoHooks::voting_open`] gets.
+#[derive(Debug)]
+pub struct VotingOpen<'a> {
+    /// The service's base URL (`http://127.0.0.1:PORT`).
+    pub url: &'a str,
+    /// The officials' admin token.
+    pub admin_token: &'a str,
+    /// The election's manifest, as the service publishes it.
+    pub manifest: &'a Manifest,
+    /// Credential codes no simulated voter used (`--spare-codes`; none without `--booth`).
+    pub spare_codes: &'a [crate::api::IssuedCredential],
+}
+
+/// The ballots cast while [`DemoHooks::voting_open`] held voting open, for the demo's tally
+/// check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoothBallots {
+    /// The choices (manifest order) of each ballot cast meanwhile that counts, e.g. by a test
+    /// driving the booth: the demo's check covers them exactly.
+    Known(Vec<Vec<Vec<u64>>>),
+    /// People may have voted in the booth: their choices are secret, so the demo checks only
+    /// that the tally covers the simulated voters' choices (the verifier still checks every
+    /// ballot, and that the decryption is right).
+    Unknown,
+}
+
+/// The election is over: its record exported and verified. What [`DemoHooks::finished`] gets.
+#[derive(Debug)]
+pub struct Finished<'a> {
+    /// The service's base URL, still serving.
+    pub url: &'a str,
+    /// The officials' admin token.
+    pub admin_token: &'a str,
+    /// The published results.
+    pub results: &'a crate::api::Results,
+    /// Where the record was written.
+    pub record_dir: &'a Path,
+}
+
+/// What happens at the demo's two pauses: while voting is open (after the simulated voters),
+/// and once the record is verified (before the service stops or keeps serving). `tabella demo`
+/// prints where to vote and, at a terminal, waits for Enter; the browser tests drive the booth.
+pub trait DemoHooks {
+    /// Voting is open. Returns the ballots cast meanwhile.
+    ///
+    /// # Errors
+    /// Ends the demo with that error.
+    fn voting_open(&mut self, open: &VotingOpen<'_>) -> anyhow::Result<BoothBallots>;
+
+    /// The election is over and its record verified. Nothing by default.
+    ///
+    /// # Errors
+    /// Ends the demo with that error.
+    fn finished(&mut self, done: &Finished<'_>) -> anyhow::Result<()> {
+        let _ = done;
+        Ok(())
+    }
+}
+
+/// `tabella demo`'s hooks: with a booth, print where and with which codes to vote; when a
+/// person is at the terminal and the service keeps serving, hold voting open until Enter.
+struct Console {
+    interactive: bool,
+}
+
+impl DemoHooks for Console {
+    fn voting_open(&mut self, open: &VotingOpen<'_>) -> anyhow::Result<BoothBallots> {
+        if open.spare_codes.is_empty() {
+            return Ok(BoothBallots::Known(Vec::new()));
+        }
+        println!(
+            "booth        vote in your browser at {}/booth with one of these credential codes:",
+            open.url
+        );
+        for code in open.spare_codes {
+            println!("               {}", code.code);
+        }
+        println!(
+            "             track a ballot at {0}/tracker; officials' dashboard at {0}/officials (admin token {1})",
+            open.url, open.admin_token
+        );
+        if !self.interactive {
+            return Ok(BoothBallots::Known(Vec::new()));
+        }
+        println!("             Voting stays open: press Enter to close it and count.");
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("could not read the terminal")?;
+        Ok(BoothBallots::Unknown)
+    }
+}
+
+/// Runs the demo election described by `opts`, as `tabella demo` does: with `--booth`, it
+/// prints where to vote and, at a terminal (unless `--no-serve`), holds voting open until Enter.
 ///
 /// # Errors
 ///
@@ -320,6 +434,20 @@ pub fn random_choices(manifest: &Manifest, rng: &mut impl RngCore) -> Vec<Vec<u6
 /// must equal the tally of the choices the simulated voters made, and the exported record must
 /// pass every check of the independent verifier.
 pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let mut console = Console {
+        interactive: !opts.no_serve && opts.booth.is_some() && std::io::stdin().is_terminal(),
+    };
+    run_with(opts, &mut console)
+}
+
+/// Runs the demo election described by `opts`, calling `hooks` while voting is open and once
+/// the record is verified.
+///
+/// # Errors
+///
+/// As [`run`]; the ballots [`DemoHooks::voting_open`] reports are part of the tally check.
+pub fn run_with(opts: &DemoOptions, hooks: &mut dyn DemoHooks) -> anyhow::Result<()> {
     opts.check()?;
     let record_dir = record_dir(opts)?;
     let started = Instant::now();
@@ -367,6 +495,15 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
             admin_token: Some(SecretString::from(token.clone())),
             limits: Limits::default(),
             anchoring,
+            booth: opts
+                .booth
+                .as_deref()
+                .map(|dir| {
+                    service::Booth::load(dir).with_context(|| {
+                        format!("refusing to serve the booth in {}", dir.display())
+                    })
+                })
+                .transpose()?,
         },
         &opts.listen,
     )?;
@@ -449,7 +586,15 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
 
     // On chain: the registration lands, then one voter casts through the contract instead of
     // the board (fallback casting); the others vote over HTTP.
-    let mut codes: &[crate::api::IssuedCredential] = &imported.codes;
+    // With a booth, the last codes are kept for people to vote with.
+    let spare = if opts.booth.is_some() {
+        usize::try_from(opts.spare_codes).unwrap_or(usize::MAX)
+    } else {
+        0
+    };
+    let (mut codes, spare_codes) = imported
+        .codes
+        .split_at(imported.codes.len().saturating_sub(spare));
     let mut fallback_choices = None;
     if let Some(chain) = &mut chain {
         chain.wait_for(&officials, crate::api::AnchorKind::Election, None)?;
@@ -490,6 +635,12 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         );
     }
     report.print();
+    let booth_ballots = hooks.voting_open(&VotingOpen {
+        url: &url,
+        admin_token: &token,
+        manifest: &info.manifest,
+        spare_codes,
+    })?;
     println!();
 
     // Officials close; the service verifies and aggregates the counted ballots. On chain, not
@@ -572,8 +723,33 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         .iter()
         .map(|c| c.selections.iter().map(|s| s.total).collect())
         .collect();
-    if decrypted != expected {
-        bail!("the decrypted tally {decrypted:?} differs from the voters' choices {expected:?}");
+    match &booth_ballots {
+        BoothBallots::Known(ballots) => {
+            for ballot in ballots {
+                for (sums, contest) in expected.iter_mut().zip(ballot) {
+                    for (sum, choice) in sums.iter_mut().zip(contest) {
+                        *sum += choice;
+                    }
+                }
+            }
+            if decrypted != expected {
+                bail!(
+                    "the decrypted tally {decrypted:?} differs from the voters' choices {expected:?}"
+                );
+            }
+        }
+        BoothBallots::Unknown => {
+            let covers = decrypted.len() == expected.len()
+                && decrypted
+                    .iter()
+                    .zip(&expected)
+                    .all(|(d, e)| d.len() == e.len() && d.iter().zip(e).all(|(d, e)| d >= e));
+            if !covers {
+                bail!(
+                    "the decrypted tally {decrypted:?} does not cover the simulated voters' choices {expected:?}"
+                );
+            }
+        }
     }
 
     // The record, exported and verified from its files alone (every check of
@@ -641,7 +817,14 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
             "chain check  the record agrees with the registry (V20, V21): the registration, {checkpoints} checkpoint(s), {fallback} fallback ballot(s), the result's digests and final head"
         );
     }
-    println!("check        decrypted tally equals the voters' choices: yes");
+    match booth_ballots {
+        BoothBallots::Unknown => println!(
+            "check        decrypted tally covers the simulated voters' choices (ballots cast in the booth are secret): yes"
+        ),
+        BoothBallots::Known(_) => {
+            println!("check        decrypted tally equals the voters' choices: yes");
+        }
+    }
     println!("total time   {:.1?}", started.elapsed());
     println!();
     let dir = crate::election::shell_word(&record_dir.display().to_string());
@@ -654,11 +837,21 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
         println!("  tabella verify {dir} --chain-dir {chain_dir}");
     }
 
+    hooks.finished(&Finished {
+        url: &url,
+        admin_token: &token,
+        results: &results,
+        record_dir: &record_dir,
+    })?;
+
     if opts.no_serve {
         return service.shutdown();
     }
     println!();
     println!("The service keeps running at {url} (board: {url}/v1/board/entries, results: {url}/v1/election/results). Ctrl-C to stop.");
+    if opts.booth.is_some() {
+        println!("In the browser: verify the record at {url}/observer, track a ballot at {url}/tracker, officials' dashboard at {url}/officials.");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -42,20 +42,18 @@ use tabella_crypto::ballot::{ElectionId, TrackingCode};
 use tabella_crypto::board::receipt::{EntryKind, SignedTreeHead};
 use tabella_crypto::ceremony::CeremonyParams;
 use tabella_crypto::record::{
-    trustee_keys_digest, AnchoredCheckpoint, Anchors, ChainEvidence, CredentialList,
-    FallbackBallot, RejectedFallbackBallot, Results, SignedElectionParameters,
+    trustee_keys_digest, AnchoredCheckpoint, Anchors, ChainEvidence, FallbackBallot,
+    RejectedFallbackBallot, SignedElectionParameters,
 };
 use tokio::sync::{Notify, OnceCell};
 
 use super::db::{AnchorRow, AnchorUpdate, Db, DbError, FallbackRow};
 use super::error::AppError;
 use super::metrics::Metrics;
-use super::record::{self, DigestOnly, RecordSource};
-use super::store::DbStore;
+use super::record::{self, DbSource, DigestOnly};
 use super::{AppState, Election};
 use crate::api::{AnchorItem, AnchorKind, AnchorState, AnchoringStatus, ElectionState};
 use crate::ceremony::CEREMONY;
-use crate::messages::MessageStore as _;
 
 /// The default interval between checkpoints of a growing board.
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
@@ -1300,89 +1298,13 @@ pub(super) async fn take_fallback_ballots(
 
 // ---- The record, as the service computes its digest --------------------------------------------
 
-/// The election record's documents from the service's own database.
-struct DbSource {
-    state: Arc<AppState>,
-    election: Arc<Election>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl DbSource {
-    fn block<T>(&self, f: impl std::future::Future<Output = T>) -> T {
-        self.runtime.block_on(f)
-    }
-}
-
-impl RecordSource for DbSource {
-    fn parameters(&mut self) -> anyhow::Result<SignedElectionParameters> {
-        self.block(self.state.stored_parameters(&self.election))?
-            .ok_or_else(|| anyhow::anyhow!("the election parameters are not stored"))
-    }
-
-    fn credentials(&mut self) -> anyhow::Result<CredentialList> {
-        self.block(super::routes::credential_list(&self.state))
-            .map_err(|e| anyhow::anyhow!(e.message))
-    }
-
-    fn ceremony_names(&mut self) -> anyhow::Result<Vec<String>> {
-        let store = DbStore::new(self.state.db.clone(), self.runtime.clone());
-        Ok(store.list()?)
-    }
-
-    fn ceremony_message(&mut self, name: &str) -> anyhow::Result<Vec<u8>> {
-        self.block(self.state.db.document(name))?
-            .ok_or_else(|| anyhow::anyhow!("the ceremony message {name} is not stored"))
-    }
-
-    fn ballots(&mut self, out: &mut dyn std::io::Write) -> anyhow::Result<u64> {
-        let size = self.block(self.election.board.view.read()).tree.len();
-        let mut start = 0;
-        let mut lines = 0;
-        while start < size {
-            let (bytes, next, count) = self
-                .block(super::routes::record_page(
-                    &self.state,
-                    &self.election,
-                    start,
-                    size,
-                ))
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            if next == start {
-                break;
-            }
-            out.write_all(&bytes)?;
-            lines += count;
-            start = next;
-        }
-        Ok(lines)
-    }
-
-    fn tree_head(&mut self) -> anyhow::Result<SignedTreeHead> {
-        self.block(self.state.final_head(&self.election))
-    }
-
-    fn results(&mut self) -> anyhow::Result<Results> {
-        self.block(super::aggregate::stored_results(&self.state))?
-            .ok_or_else(|| anyhow::anyhow!("the results are not stored"))
-    }
-
-    fn anchors(&mut self) -> anyhow::Result<Option<Anchors>> {
-        // The anchored digest leaves anchors.json out: none is needed.
-        Ok(None)
-    }
-}
-
 /// The record of the tallied election as `tabella election export` writes it, described (each
 /// document's size and SHA-256), for the digests the result anchors.
 async fn record_digests(
     state: &Arc<AppState>,
     election: &Arc<Election>,
 ) -> Result<record::Produced, AnchorError> {
-    let mut source = DbSource {
-        state: Arc::clone(state),
-        election: Arc::clone(election),
-        runtime: tokio::runtime::Handle::current(),
-    };
+    let mut source = DbSource::new(state, election);
     let id = election.id;
     tokio::task::spawn_blocking(move || record::produce(id, &mut source, &mut DigestOnly))
         .await

@@ -513,6 +513,45 @@ impl Db {
             .collect()
     }
 
+    /// The board's growth per minute of reception, oldest first: `(minute, cast, spoiled)`,
+    /// `minute` the start of the minute (milliseconds since the epoch, a multiple of 60,000),
+    /// for every minute in which the board grew.
+    pub async fn entries_per_minute(&self) -> Result<Vec<(u64, u64, u64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT (received_at / 60000) * 60000 AS bucket, \
+             SUM(CASE WHEN kind = 'cast' THEN 1 ELSE 0 END) AS cast_count, \
+             SUM(CASE WHEN kind = 'spoiled' THEN 1 ELSE 0 END) AS spoiled_count \
+             FROM board GROUP BY (received_at / 60000) * 60000 ORDER BY bucket",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    index_of(row.try_get(0)?)?,
+                    index_of(row.try_get(1)?)?,
+                    index_of(row.try_get(2)?)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The voters per minute of their first cast ballot, oldest first: `(minute, credentials)`,
+    /// each credential counted once, in the minute the board received its first cast ballot.
+    pub async fn first_casts_per_minute(&self) -> Result<Vec<(u64, u64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT (first_cast / 60000) * 60000 AS bucket, COUNT(*) AS voters FROM \
+             (SELECT MIN(received_at) AS first_cast FROM board WHERE kind = 'cast' \
+              GROUP BY credential) firsts \
+             GROUP BY (first_cast / 60000) * 60000 ORDER BY bucket",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((index_of(row.try_get(0)?)?, index_of(row.try_get(1)?)?)))
+            .collect()
+    }
+
     /// The reception time of the last board entry (0 for an empty board): receipts' tree heads
     /// carry it, and later ones must not be dated earlier.
     pub async fn last_received_at(&self) -> Result<u64, DbError> {

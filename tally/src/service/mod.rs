@@ -11,6 +11,10 @@
 //! ceremony messages, `GET /v1/record/ballots.jsonl`, a final tree head and the results, it is
 //! everything `tabella election export` writes.
 //!
+//! With `--booth DIR` it also serves the web ballot ([`booth`], spec/booth.md): the files of a
+//! built booth, checked against their `booth.json` at start-up, and it binds that booth to the
+//! election: the manifest publishes the booth digest, filled in when the election is created.
+//!
 //! With `--embedded-chain` or `--rpc-url` it anchors the election in the registry contract
 //! ([`anchor`], spec/api.md §12): the registration at open, checkpoints of the board while it
 //! grows, the final tree head at the close (after taking the ballots cast through the contract),
@@ -23,12 +27,14 @@
 mod aggregate;
 pub mod anchor;
 mod board;
+pub mod booth;
 pub mod db;
 mod error;
 mod metrics;
 pub mod record;
 mod roll;
 mod routes;
+mod status;
 mod store;
 
 use std::collections::HashSet;
@@ -50,6 +56,7 @@ use tokio::sync::{watch, Semaphore};
 
 pub use anchor::{AnchorConfig, Anchoring, ChainSpec};
 pub use board::now_ms;
+pub use booth::{Booth, BoothLoadError};
 pub use db::{Backend, Db, DbError};
 pub use error::AppError;
 pub use metrics::Metrics;
@@ -101,6 +108,8 @@ pub struct ServiceConfig {
     pub limits: Limits,
     /// On-chain anchoring; `None`: off.
     pub anchoring: Option<AnchorConfig>,
+    /// The web ballot to serve, loaded and checked ([`Booth::load`]); `None`: none.
+    pub booth: Option<Booth>,
 }
 
 impl std::fmt::Debug for ServiceConfig {
@@ -114,6 +123,7 @@ impl std::fmt::Debug for ServiceConfig {
             )
             .field("limits", &self.limits)
             .field("anchoring", &self.anchoring)
+            .field("booth", &self.booth.as_ref().map(Booth::digest))
             .finish()
     }
 }
@@ -160,6 +170,10 @@ pub struct AppState {
     runtime: tokio::runtime::Handle,
     /// On-chain anchoring, when on.
     pub anchoring: Option<Arc<Anchoring>>,
+    /// The web ballot it serves, when it serves one.
+    pub booth: Option<Arc<Booth>>,
+    /// The election record's documents, once tallied (`GET /v1/record/{path}`).
+    record: record::RecordCache,
 }
 
 impl AppState {
@@ -190,9 +204,12 @@ impl AppState {
             verify_slots: Arc::new(Semaphore::new(cores)),
             runtime: tokio::runtime::Handle::current(),
             anchoring,
+            booth: config.booth.map(Arc::new),
+            record: record::RecordCache::default(),
         });
         if let Some(row) = state.db.election().await? {
             let election = state.load_election(&row).await?;
+            state.check_booth(&election)?;
             let resume = election.board.view.read().await.state == ElectionState::Closed;
             state.set_election(Arc::clone(&election));
             if resume {
@@ -203,6 +220,29 @@ impl AppState {
             Anchoring::start_worker(&state);
         }
         Ok(state)
+    }
+
+    /// Checks that the served booth, if any, is the one the election publishes: another one is
+    /// refused (the service would serve voters a booth the election does not vouch for); none
+    /// published is served with a warning (`AdminStatus.booth.published` is then `false`).
+    fn check_booth(&self, election: &Election) -> anyhow::Result<()> {
+        let Some(booth) = &self.booth else {
+            return Ok(());
+        };
+        match election.manifest.booth {
+            Some(published) if published != booth.digest() => bail!(
+                "election {}'s manifest publishes booth digest {published}, but the booth                  directory given with --booth has digest {}: serve the election's own booth                  (the build the manifest names), or start without --booth",
+                election.id,
+                booth.digest()
+            ),
+            Some(_) => {}
+            None => tracing::warn!(
+                election = %election.id,
+                booth = %booth.digest(),
+                "the election's manifest publishes no booth digest: the booth is served, but                  voters and observers cannot check it against the election"
+            ),
+        }
+        Ok(())
     }
 
     /// A tree head of the board as it is now, signed.
@@ -501,6 +541,11 @@ pub struct ServeOptions {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Serve the web ballot built in DIR (`cargo xtask booth`: DIR/booth.json lists every
+    /// file). Each file is checked against booth.json at start-up, and the election's manifest
+    /// publishes the booth's digest (filled in when the election is created).
+    #[arg(long, value_name = "DIR")]
+    pub booth: Option<PathBuf>,
     /// On-chain anchoring (spec/anchoring.md); off unless --embedded-chain or --rpc-url.
     #[command(flatten)]
     pub chain: ChainArgs,
@@ -680,6 +725,15 @@ impl ServeOptions {
             admin_token,
             limits: Limits::default(),
             anchoring: self.chain.config(&chain_dir(&self.data_dir))?,
+            booth: self
+                .booth
+                .as_deref()
+                .map(|dir| {
+                    Booth::load(dir).with_context(|| {
+                        format!("refusing to serve the booth in {}", dir.display())
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -696,6 +750,11 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         let admin = config.admin_token.is_some();
         let backend = Backend::of(&config.database_url)?;
         let anchoring = config.anchoring.as_ref().map(|a| format!("{:?}", a.chain));
+        let booth = config.booth.as_ref().map(|b| {
+            let (plain, gzip) = b.sizes();
+            tracing::info!(digest = %b.digest(), files = b.manifest().files.len(), bytes = plain, gzip_bytes = gzip, "serving the booth");
+            b.digest()
+        });
         let state = AppState::start(config).await?;
         let listener = TcpListener::bind(&opts.listen)
             .await
@@ -703,10 +762,14 @@ pub fn run(opts: &ServeOptions) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = backend.name(), admin_token = admin, "election service listening");
         eprintln!(
-            "Tabella election service on http://{addr} ({} storage{}{}); Ctrl-C to stop",
+            "Tabella election service on http://{addr} ({} storage{}{}{}); Ctrl-C to stop",
             backend.name(),
             match &anchoring {
                 Some(chain) => format!("; anchoring on {chain}"),
+                None => String::new(),
+            },
+            match booth {
+                Some(digest) => format!("; booth {digest} at http://{addr}/booth"),
                 None => String::new(),
             },
             if admin { "" } else { "; no admin token: administrative calls are refused" }

@@ -6,8 +6,8 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
-use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,18 +16,21 @@ use base64::Engine as _;
 use secrecy::ExposeSecret as _;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 use tabella_crypto::ballot::{Ballot, BallotError, SpoiledBallot, TrackingCode};
 use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead};
 use tabella_crypto::credential::CredentialKey;
-use tabella_crypto::record::credentials_digest;
+use tabella_crypto::record::{credentials_digest, ANCHORS, BALLOTS, INDEX};
 
 use super::aggregate;
 use super::anchor;
 use super::board::{not_open, now_ms, stored_receipt, BoardView, Submission};
+use super::booth::{self, Booth};
 use super::db::{ElectionRow, EntryRow};
 use super::error::AppError;
 use super::roll;
+use super::status;
 use super::store::{self, DbStore, PARAMETERS, RESULTS};
 use super::{AppState, Election, OpenElection};
 use crate::api::{
@@ -61,7 +64,18 @@ pub fn app(state: Arc<AppState>) -> Router {
         },
     );
     let limits = state.limits;
+    let served = state.booth.clone();
     Router::new()
+        // The web ballot (spec/api.md §14): every page of the app is its index.html.
+        .route("/", get(booth_page))
+        .route("/booth", get(booth_page))
+        .route("/tracker", get(booth_page))
+        .route("/observer", get(booth_page))
+        .route("/officials", get(booth_page))
+        .route("/bench", get(booth_page))
+        .route("/index.html", get(booth_page))
+        .route("/booth.json", get(booth_list))
+        .route("/app/{*path}", get(booth_app_file))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -97,10 +111,14 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/board/consistency", get(consistency))
         .route("/v1/record/ballots.jsonl", get(record_ballots))
         .route("/v1/record/anchors.json", get(record_anchors))
+        .route("/v1/record/{*path}", get(record_document))
         .route("/v1/anchoring", get(anchoring_status))
+        .route("/v1/admin/status", get(admin_status))
         .with_state(Arc::clone(&state))
         .merge(ceremony)
-        .fallback(no_route)
+        .fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+            booth_fallback(served.clone(), method, uri, headers)
+        })
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(state, observe))
 }
@@ -253,7 +271,7 @@ async fn stored_row(state: &AppState) -> Result<ElectionRow, AppError> {
     state.db.election().await?.ok_or_else(AppError::no_election)
 }
 
-async fn info(state: &AppState, election: &Election) -> Result<ElectionInfo, AppError> {
+pub(super) async fn info(state: &AppState, election: &Election) -> Result<ElectionInfo, AppError> {
     let row = stored_row(state).await?;
     let (state_now, board) = {
         let view = election.board.view.read().await;
@@ -317,7 +335,27 @@ async fn create_election_inner(
 ) -> Result<(StatusCode, Json<ElectionInfo>), AppError> {
     require_admin(state, headers)?;
     let bytes = body(request, state.limits.manifest_body)?;
-    let CreateElection { manifest } = json(&bytes, "election (a JSON object with a manifest)")?;
+    let CreateElection { mut manifest } = json(&bytes, "election (a JSON object with a manifest)")?;
+    // The served booth is bound to the election: its digest is published in the manifest, so
+    // in its hash, every ballot and the chain's registration (spec/booth.md §4).
+    if let Some(booth) = &state.booth {
+        match manifest.booth {
+            None => manifest.booth = Some(booth.digest()),
+            Some(published) if published != booth.digest() => {
+                return Err(AppError::new(
+                    StatusCode::CONFLICT,
+                    "booth_mismatch",
+                    format!(
+                        "the manifest publishes booth digest {published}, but this service \
+                         serves the booth with digest {}: leave \"booth\" out of the manifest \
+                         (the service fills in the booth it serves), or serve that booth",
+                        booth.digest()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     manifest.validate().map_err(|e| {
         AppError::new(
             StatusCode::BAD_REQUEST,
@@ -1165,11 +1203,11 @@ fn not_anchored() -> AppError {
     )
 }
 
-/// `GET /v1/anchoring`: the anchoring queue, its transactions and its lag (spec/api.md §12).
-async fn anchoring_status(State(state): State<Shared>) -> Result<Json<AnchoringStatus>, AppError> {
+/// The anchoring queue, its transactions and its lag (spec/api.md §12.5).
+pub(super) async fn anchoring(state: &AppState) -> Result<AnchoringStatus, AppError> {
     match &state.anchoring {
-        Some(anchoring) => Ok(Json(anchoring.status().await?)),
-        None => Ok(Json(AnchoringStatus {
+        Some(anchoring) => anchoring.status().await,
+        None => Ok(AnchoringStatus {
             enabled: false,
             chain_id: None,
             contract: None,
@@ -1177,19 +1215,203 @@ async fn anchoring_status(State(state): State<Shared>) -> Result<Json<AnchoringS
             closes_at: None,
             lag_seconds: 0.0,
             items: Vec::new(),
-        })),
+        }),
     }
 }
 
-/// `GET /v1/record/anchors.json`: the record's `anchors.json` as it stands.
-async fn record_anchors(State(state): State<Shared>) -> Result<Response, AppError> {
+/// `GET /v1/anchoring`: the anchoring queue, its transactions and its lag (spec/api.md §12).
+async fn anchoring_status(State(state): State<Shared>) -> Result<Json<AnchoringStatus>, AppError> {
+    Ok(Json(anchoring(&state).await?))
+}
+
+#[derive(Deserialize)]
+struct AnchorsQuery {
+    sha256: Option<String>,
+}
+
+/// `GET /v1/record/anchors.json[?sha256=HEX]`: the record's `anchors.json` as it stands, or
+/// the version with that SHA-256 that a `record.json` served earlier listed (API-ANCHOR-4).
+async fn record_anchors(
+    State(state): State<Shared>,
+    query: Result<Query<AnchorsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(|e| {
+        AppError::bad_request(format!("give ?sha256=HEX (64 lowercase hex digits): {e}"))
+    })?;
     election(&state)?;
     let anchoring = state.anchoring.as_ref().ok_or_else(not_anchored)?;
+    let wanted = query
+        .sha256
+        .as_deref()
+        .map(|text| {
+            tabella_crypto::group::text::from_hex::<32>("SHA-256", text).map_err(|_| {
+                AppError::bad_request(format!(
+                    "{text:?} is not a SHA-256 (64 lowercase hexadecimal digits)"
+                ))
+            })
+        })
+        .transpose()?;
     let anchors = anchoring.anchors().await?;
-    let bytes = super::record::document_bytes(&anchors).map_err(AppError::internal)?;
+    let bytes = Bytes::from(super::record::document_bytes(&anchors).map_err(AppError::internal)?);
+    let bytes = match wanted {
+        Some(sha256) if <[u8; 32]>::from(sha2::Sha256::digest(&bytes)) != sha256 => {
+            state.record.anchors_version(&sha256).ok_or_else(|| {
+                AppError::not_found(format!(
+                    "this service has served no anchors.json with SHA-256 {}: fetch record.json \
+                     again, then the anchors.json it lists",
+                    hex::encode(sha256)
+                ))
+            })?
+        }
+        _ => bytes,
+    };
     Ok((
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         bytes,
     )
         .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The election record's documents
+
+/// Whether `path` could name a file of a record: relative, no empty, `.` or `..` part, no
+/// backslash, of a sane length. The route never touches the file system; this only keeps
+/// nonsense out of lookups and messages.
+fn plausible_record_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 256
+        && !path.contains('\\')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// `GET /v1/record/{path}`: `record.json` and every document it lists, byte for byte the files
+/// `tabella election export` writes (spec/api.md §4.8). `ballots.jsonl` and `anchors.json`
+/// have routes of their own (§4.5, §12.4), which answer the same bytes.
+async fn record_document(
+    State(state): State<Shared>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let election = election(&state)?;
+    let no_file = || AppError::not_found(format!("the election record has no file {path:?}"));
+    if !plausible_record_path(&path) {
+        return Err(no_file());
+    }
+    let current = election.board.view.read().await.state;
+    if current != ElectionState::Tallied {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "not_tallied",
+            format!(
+                "the election record is complete, and served, once the election is tallied (it \
+                 is {current})"
+            ),
+        ));
+    }
+    let snapshot = state.record.snapshot(&state, &election).await?;
+    if path == BALLOTS {
+        return record_ballots(State(state)).await;
+    }
+    let (Some(bytes), Some(sha256)) = (snapshot.document(&path), snapshot.sha256(&path)) else {
+        return Err(no_file());
+    };
+    let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(sha256)))
+        .map_err(AppError::internal)?;
+    let mut response = if booth::none_match(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(ETAG, etag);
+    if path == INDEX || path == ANCHORS {
+        // They change as anchoring proceeds.
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The officials' dashboard
+
+/// `GET /v1/admin/status` (admin): the election, turnout, ceremonies, anchoring and booth
+/// (spec/api.md §13).
+async fn admin_status(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    admin_call(state, headers, |state| async move {
+        Ok(Json(status::admin_status(&state).await?))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web ballot
+
+fn no_booth() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "no_booth",
+        "this election service serves no web ballot (start it with `tabella serve --booth DIR`); \
+         its API is described at /v1/openapi.json",
+    )
+}
+
+/// The app's pages (`/`, `/booth`, `/tracker`, `/observer`, `/officials`, `/bench`, and
+/// `/index.html` itself): `index.html`, whose app routes by path.
+async fn booth_page(State(state): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
+    match state.booth.as_ref().and_then(|b| b.index()) {
+        Some(index) => index.answer(&headers),
+        None if uri.path() == "/" => no_booth().into_response(),
+        None => no_route().await.into_response(),
+    }
+}
+
+/// `GET /booth.json`: the booth's file list, whose digest the manifest publishes.
+async fn booth_list(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    booth_file(
+        state.booth.as_deref(),
+        tabella_crypto::booth::BOOTH_MANIFEST,
+        &headers,
+    )
+    .await
+}
+
+/// `GET /app/{path}`: a file of the booth's `app/` directory.
+async fn booth_app_file(
+    State(state): State<Shared>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    booth_file(state.booth.as_deref(), &format!("app/{path}"), &headers).await
+}
+
+async fn booth_file(booth: Option<&Booth>, path: &str, headers: &HeaderMap) -> Response {
+    match booth.and_then(|b| b.file(path)) {
+        Some(file) => file.answer(headers),
+        None => no_route().await.into_response(),
+    }
+}
+
+/// Any other path: a file the booth lists there (a `GET`), else `404 no_route`.
+async fn booth_fallback(
+    booth: Option<Arc<Booth>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method == Method::GET || method == Method::HEAD {
+        if let Some(path) = uri.path().strip_prefix('/') {
+            let file = booth
+                .as_deref()
+                .filter(|b| b.manifest().file(path).is_some())
+                .and_then(|b| b.file(path));
+            if let Some(file) = file {
+                return file.answer(&headers);
+            }
+        }
+    }
+    no_route().await.into_response()
 }

@@ -27,7 +27,7 @@ pub const TREE_HEAD: &str = "tree-head.json";
 
 /// Whether `name` is one of the service's own documents, which the ceremony routes never list,
 /// serve or accept.
-fn is_service_document(name: &str) -> bool {
+pub(super) fn is_service_document(name: &str) -> bool {
     name == RESULTS || name == PARAMETERS || name == TREE_HEAD
 }
 

@@ -156,6 +156,7 @@ pub fn config(db: &Db, seed: &[u8; 32]) -> ServiceConfig {
         admin_token: Some(SecretString::from(TOKEN.to_owned())),
         limits: Limits::default(),
         anchoring: None,
+        booth: None,
     }
 }
 
@@ -236,8 +237,15 @@ pub struct Service {
 impl Service {
     /// Starts the service on `db` with a fresh board key.
     pub async fn start(db: &Db) -> Self {
+        Self::start_with_booth(db, None).await
+    }
+
+    /// Starts the service on `db` with a fresh board key, serving `booth`.
+    pub async fn start_with_booth(db: &Db, booth: Option<service::Booth>) -> Self {
         let seed = board_seed();
-        let state = AppState::start(config(db, &seed)).await.unwrap();
+        let mut config = config(db, &seed);
+        config.booth = booth;
+        let state = AppState::start(config).await.unwrap();
         let board_key = state.key.public();
         Self {
             router: service::app(Arc::clone(&state)),
@@ -602,15 +610,24 @@ impl Election {
     /// Sets up an election with `voters` voters and two trustees (threshold 2), and opens it
     /// when `open`.
     pub async fn new(db: &Db, voters: usize, open: bool) -> Self {
-        let service = Service::start(db).await;
+        Self::on(Service::start(db).await, voters, open).await
+    }
+
+    /// [`Self::new`] on `service` (where the election may already be created with the test
+    /// manifest).
+    pub async fn on(service: Service, voters: usize, open: bool) -> Self {
         let created = service
             .admin_post(
                 "/v1/election",
                 "application/json",
                 serde_json::to_vec(&serde_json::json!({ "manifest": manifest() })).unwrap(),
             )
-            .await
-            .expect(201);
+            .await;
+        assert!(
+            matches!(created.status.as_u16(), 200 | 201),
+            "{}",
+            created.text()
+        );
         let mut info: ElectionInfo = created.json();
         let trustees = Trustees::new(info.election_id, 2, 2);
         service
@@ -644,7 +661,8 @@ impl Election {
                 .json();
             assert_eq!(info.joint_key, Some(joint));
         }
-        let ctx = ElectionContext::new(info.election_id, manifest(), joint).unwrap();
+        // The service's manifest: it may publish the booth the service serves.
+        let ctx = ElectionContext::new(info.election_id, info.manifest.clone(), joint).unwrap();
         let voters = Voters::new(info.election_id, imported.codes);
         Self {
             service,

@@ -1,0 +1,680 @@
+//! The web ballot in real headless Chromium, driven through WebDriver (`src/browser.rs` starts
+//! Debian's chromedriver), against the real service serving the real booth bundle
+//! (`cargo xtask booth` builds it into `target/booth/dist`; `TABELLA_BOOTH_DIR` names another).
+//!
+//! One demo election runs with the booth served; while voting is open, a person's steps are
+//! played in the browser:
+//! - a mistyped credential code and a code that is not on the voter list get clear errors;
+//! - a voter challenges an encryption (Benaloh): the browser checks the opening, and the ballot
+//!   is on the board as spoiled, never counted;
+//! - the voter starts again and casts: the tracking code the booth shows is on the board, and
+//!   the receipt the booth checked is the board's;
+//! - the tracker confirms the ballot's inclusion under the signed tree head;
+//! - the footer shows the digest of the booth served, published in the election's manifest.
+//!
+//! Then the demo closes and tallies (the booth's ballot counted with the simulated ones), and
+//! the observer page fetches the record, runs the verifier in WebAssembly and shows every check
+//! passed and the published totals.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use tabella_crypto::api::{BoardEntry, EntryStatus};
+use tabella_crypto::board::EntryKind;
+use tabella_crypto::booth::{BoothManifest, BOOTH_MANIFEST};
+use tabella_crypto::credential::CredentialCode;
+use tabella_crypto::record::Results;
+use tabella_tally::client::ElectionClient;
+use tabella_tally::demo::{
+    self, BoothBallots, ContestSet, DemoHooks, DemoOptions, Finished, VotingOpen,
+};
+use tabella_tests::browser::{self, ChromeDriver};
+
+/// How long one step in the page may take (the first page load compiles the WebAssembly).
+const STEP: Duration = Duration::from_secs(60);
+
+/// The built booth: `TABELLA_BOOTH_DIR`, else `target/booth/dist` of the workspace.
+fn booth_dir() -> PathBuf {
+    match std::env::var_os("TABELLA_BOOTH_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/booth/dist"),
+    }
+}
+
+/// The booth, or `None` (with a note) when it is not built and the browser tests may skip.
+fn booth_or_skip(test: &str) -> Option<(PathBuf, BoothManifest)> {
+    let dir = booth_dir();
+    match std::fs::read(dir.join(BOOTH_MANIFEST)) {
+        Ok(bytes) => Some((
+            dir,
+            BoothManifest::from_json(&bytes).expect("the built booth's booth.json is valid"),
+        )),
+        Err(err) => {
+            let why = format!(
+                "no built booth at {} ({err}): run `cargo xtask booth` first",
+                dir.display()
+            );
+            if let Some(required) = tabella_tests::process::required(browser::REQUIRE_ENV) {
+                panic!("{why} ({required} requires the browser tests to run)");
+            }
+            eprintln!("SKIPPED {test}: {why}");
+            None
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+async fn session(driver: &ChromeDriver) -> Client {
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(driver.capabilities())
+        .connect(driver.url())
+        .await
+        .expect("a Chromium session through chromedriver")
+}
+
+/// The element `css`, once it is in the page.
+async fn find(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|err| panic!("the page shows {css} ({err})"))
+}
+
+async fn click(client: &Client, css: &str) {
+    find(client, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|err| panic!("{css} can be clicked ({err})"));
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    find(client, css)
+        .await
+        .text()
+        .await
+        .unwrap_or_else(|err| panic!("{css} has text ({err})"))
+        .trim()
+        .to_owned()
+}
+
+async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    find(client, css)
+        .await
+        .attr(name)
+        .await
+        .unwrap_or_else(|err| panic!("{css}[{name}] can be read ({err})"))
+}
+
+/// Types `value` into the input `css`, replacing what it held.
+async fn fill(client: &Client, css: &str, value: &str) {
+    let input = find(client, css).await;
+    input
+        .clear()
+        .await
+        .unwrap_or_else(|err| panic!("{css} can be cleared ({err})"));
+    input
+        .send_keys(value)
+        .await
+        .unwrap_or_else(|err| panic!("{css} takes keys ({err})"));
+}
+
+/// Waits until the alert `#error` says something, and returns it.
+async fn error_text(client: &Client) -> String {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        if let Ok(el) = client.find(Locator::Css("#error")).await {
+            if let Ok(text) = el.text().await {
+                if !text.trim().is_empty() {
+                    return text.trim().to_owned();
+                }
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no error shown in #error"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The choices the booth test makes: `(contest, selection, value)`, for the demo manifest.
+const CAST: &[(&str, &str, u64)] = &[
+    ("mayor", "ada", 1),
+    ("council", "north", 1),
+    ("council", "east", 1),
+    ("budget", "schools", 4),
+    ("budget", "transit", 1),
+    ("projects", "library", 3),
+    ("projects", "pool", 5),
+];
+
+/// The choices of the challenged encryption: different from the cast ones, so a spoiled ballot
+/// that counted would show in the totals.
+const CHALLENGED: &[(&str, &str, u64)] = &[
+    ("mayor", "grace", 1),
+    ("council", "west", 1),
+    ("budget", "parks", 5),
+    ("projects", "bikes", 2),
+];
+
+/// Makes `choices` in the booth's contest form.
+async fn choose(client: &Client, choices: &[(&str, &str, u64)]) {
+    for (contest, selection, value) in choices {
+        let css = format!("#sel-{contest}-{selection}");
+        let input = find(client, &css).await;
+        let kind = input
+            .attr("type")
+            .await
+            .expect("an input's type")
+            .unwrap_or_default();
+        if kind == "number" {
+            fill(client, &css, &value.to_string()).await;
+        } else {
+            let checked = input.prop("checked").await.expect("checked").as_deref() == Some("true");
+            if !checked {
+                input.click().await.expect("the choice can be clicked");
+            }
+        }
+    }
+}
+
+/// Clears the choices of `choices` (unchecks boxes, zeroes points) so the next ones stand alone.
+async fn unchoose(client: &Client, choices: &[(&str, &str, u64)]) {
+    for (contest, selection, _) in choices {
+        let css = format!("#sel-{contest}-{selection}");
+        let input = find(client, &css).await;
+        let kind = input.attr("type").await.expect("type");
+        if kind.as_deref() == Some("number") {
+            fill(client, &css, "0").await;
+        } else if kind.as_deref() == Some("checkbox")
+            && input.prop("checked").await.expect("checked").as_deref() == Some("true")
+        {
+            input.click().await.expect("the box can be cleared");
+        }
+    }
+}
+
+/// The manifest-shaped choices of `choices` (zeros elsewhere).
+fn as_vectors(
+    manifest: &tabella_crypto::manifest::Manifest,
+    choices: &[(&str, &str, u64)],
+) -> Vec<Vec<u64>> {
+    manifest
+        .contests
+        .iter()
+        .map(|contest| {
+            contest
+                .selections
+                .iter()
+                .map(|s| {
+                    choices
+                        .iter()
+                        .filter(|(c, sel, _)| *c == contest.id && *sel == s.id)
+                        .map(|(_, _, v)| *v)
+                        .sum()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What the browser steps saw while voting was open.
+#[derive(Default)]
+struct Seen {
+    cast_code: String,
+    cast_index: u64,
+    spoiled_code: String,
+    spoiled_index: u64,
+}
+
+struct BrowserVoter<'a> {
+    driver: &'a ChromeDriver,
+    booth: BoothManifest,
+    runtime: tokio::runtime::Runtime,
+    seen: Seen,
+    observed: bool,
+}
+
+impl DemoHooks for BrowserVoter<'_> {
+    fn voting_open(&mut self, open: &VotingOpen<'_>) -> anyhow::Result<BoothBallots> {
+        let code = open
+            .spare_codes
+            .first()
+            .expect("the demo keeps a credential code for the booth")
+            .code
+            .clone();
+        let booth_digest = self.booth.digest().to_hex();
+        let url = open.url.to_owned();
+        let seen = self.runtime.block_on(async {
+            let client = session(self.driver).await;
+            let seen = vote(&client, &url, &code, &booth_digest).await;
+            track(&client, &url, &seen.cast_code).await;
+            client.close().await.expect("the session closes");
+            seen
+        });
+        // The board holds both ballots as the booth reported them.
+        let board = ElectionClient::new(open.url, None)?;
+        let entry = |index: u64| -> BoardEntry {
+            board
+                .entries(index, 1)
+                .expect("the board answers")
+                .entries
+                .into_iter()
+                .next()
+                .expect("the entry exists")
+        };
+        let cast = entry(seen.cast_index);
+        assert_eq!(cast.tracking_code.to_string(), seen.cast_code);
+        assert_eq!(cast.kind, EntryKind::Cast);
+        let spoiled = entry(seen.spoiled_index);
+        assert_eq!(spoiled.tracking_code.to_string(), seen.spoiled_code);
+        assert_eq!(spoiled.kind, EntryKind::Spoiled);
+        assert_eq!(spoiled.status, EntryStatus::Spoiled);
+        assert!(
+            spoiled.opening.is_some(),
+            "a spoiled ballot is published with its opening"
+        );
+        assert_ne!(cast.tracking_code, spoiled.tracking_code);
+        self.seen = seen;
+        Ok(BoothBallots::Known(vec![as_vectors(open.manifest, CAST)]))
+    }
+
+    fn finished(&mut self, done: &Finished<'_>) -> anyhow::Result<()> {
+        let url = done.url.to_owned();
+        let results = done.results.clone();
+        self.runtime.block_on(async {
+            let client = session(self.driver).await;
+            observe(&client, &url, &results).await;
+            client.close().await.expect("the session closes");
+        });
+        // The challenged ballot stayed spoiled and uncounted to the end.
+        let board = ElectionClient::new(done.url, None)?;
+        let page = board.entries(self.seen.spoiled_index, 1)?;
+        assert_eq!(page.entries[0].status, EntryStatus::Spoiled);
+        let page = board.entries(self.seen.cast_index, 1)?;
+        assert_eq!(page.entries[0].status, EntryStatus::Counted);
+        self.observed = true;
+        Ok(())
+    }
+}
+
+/// The booth: wrong codes, a challenge, a cast. Returns what the booth showed.
+async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> Seen {
+    client
+        .goto(&format!("{url}/booth"))
+        .await
+        .expect("the booth loads");
+
+    // A mistyped code: one character changed, so the check character no longer fits.
+    let mut typo: Vec<char> = code.chars().collect();
+    let first = typo
+        .iter()
+        .position(|c| c.is_ascii_alphanumeric())
+        .expect("a code character");
+    typo[first] = if typo[first] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    fill(client, "#credential-code", &typo).await;
+    click(client, "#credential-submit").await;
+    let message = error_text(client).await;
+    assert!(
+        message.to_lowercase().contains("code") && !message.contains('{'),
+        "a mistyped code is explained in words: {message:?}"
+    );
+
+    // A well-formed code of someone else's election: not on this voter list.
+    let stranger = CredentialCode::generate(&mut rand::rngs::OsRng);
+    fill(client, "#credential-code", stranger.expose_secret()).await;
+    click(client, "#credential-submit").await;
+    let message = loop {
+        let message = error_text(client).await;
+        if message.to_lowercase().contains("list") {
+            break message;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        !message.contains('{'),
+        "a code not on the list is explained in words: {message:?}"
+    );
+
+    // The voter's own code.
+    fill(client, "#credential-code", code).await;
+    click(client, "#credential-submit").await;
+    find(client, "#contest-mayor").await;
+    let rule = text(client, "#contest-council .contest-rule").await;
+    assert!(
+        rule.contains('3'),
+        "the approval contest states its limit: {rule:?}"
+    );
+
+    // Challenge one encryption.
+    choose(client, CHALLENGED).await;
+    click(client, "#review-button").await;
+    find(client, "#review").await;
+    click(client, "#encrypt-button").await;
+    let spoiled_code = text(client, "#tracking-code").await;
+    assert!(is_hex64(&spoiled_code), "a tracking code: {spoiled_code:?}");
+    click(client, "#challenge-button").await;
+    find(client, "#spoiled-check[data-ok='true']").await;
+    assert_eq!(text(client, "#spoiled-tracking-code").await, spoiled_code);
+    let revealed = text(client, "#spoiled-choices").await;
+    assert!(
+        revealed.contains("Grace"),
+        "the revealed choices name Grace: {revealed:?}"
+    );
+    let randomness = text(client, "#spoiled-randomness").await;
+    assert!(
+        randomness.len() >= 64,
+        "the randomness is revealed: {randomness:?}"
+    );
+    let spoiled_index: u64 = text(client, "#spoiled-index")
+        .await
+        .parse()
+        .expect("the spoiled ballot's board index");
+
+    // Start again and cast.
+    click(client, "#start-again").await;
+    find(client, "#contest-mayor").await;
+    unchoose(client, CHALLENGED).await;
+    choose(client, CAST).await;
+    click(client, "#review-button").await;
+    find(client, "#review").await;
+    click(client, "#encrypt-button").await;
+    let cast_code = text(client, "#tracking-code").await;
+    assert!(is_hex64(&cast_code));
+    assert_ne!(
+        cast_code, spoiled_code,
+        "a new encryption, a new tracking code"
+    );
+    let ms: f64 = text(client, "#encrypt-ms")
+        .await
+        .parse()
+        .expect("a duration in ms");
+    assert!(ms > 0.0);
+    click(client, "#cast-button").await;
+    find(client, "#receipt").await;
+    assert_eq!(text(client, "#receipt-tracking-code").await, cast_code);
+    let cast_index: u64 = text(client, "#receipt-index")
+        .await
+        .parse()
+        .expect("the cast ballot's board index");
+    let download = attr(client, "#receipt-download", "download").await;
+    assert!(download.is_some(), "the receipt can be downloaded");
+
+    // The footer: the served booth, published in the manifest.
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let shown = text(client, "#booth-digest").await;
+        if shown == booth_digest {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the footer shows the booth digest {booth_digest}, not {shown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        attr(client, "#booth-digest-status", "data-published")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    Seen {
+        cast_code,
+        cast_index,
+        spoiled_code,
+        spoiled_index,
+    }
+}
+
+/// The tracker confirms the cast ballot's inclusion.
+async fn track(client: &Client, url: &str, tracking_code: &str) {
+    client
+        .goto(&format!("{url}/tracker"))
+        .await
+        .expect("the tracker loads");
+    fill(client, "#tracking-input", tracking_code).await;
+    click(client, "#track-button").await;
+    let result = find(client, "#track-result[data-status]").await;
+    let status = result.attr("data-status").await.expect("status");
+    assert_eq!(
+        status.as_deref(),
+        Some("included"),
+        "{:?}",
+        result.text().await
+    );
+    let checks = client
+        .find_all(Locator::Css("#track-checks li"))
+        .await
+        .expect("the list of checks");
+    assert!(!checks.is_empty(), "the tracker says what it checked");
+    for check in checks {
+        let ok = check.attr("data-ok").await.expect("data-ok");
+        let said = check.text().await.unwrap_or_default();
+        assert_eq!(ok.as_deref(), Some("true"), "tracker check failed: {said}");
+    }
+
+    // An unknown tracking code is reported as not found.
+    fill(client, "#tracking-input", &"ab".repeat(32)).await;
+    click(client, "#track-button").await;
+    find(client, "#track-result[data-status='not-found']").await;
+}
+
+/// The observer verifies the record in WebAssembly and shows the published totals.
+async fn observe(client: &Client, url: &str, results: &Results) {
+    client
+        .goto(&format!("{url}/observer"))
+        .await
+        .expect("the observer page loads");
+    click(client, "#observer-fetch").await;
+    let verdict = client
+        .wait()
+        .at_most(Duration::from_secs(300))
+        .for_element(Locator::Css("#observer-verdict[data-passed]"))
+        .await
+        .expect("the verifier finishes in the browser");
+    let rows = client
+        .find_all(Locator::Css("#checks-table tr[data-check]"))
+        .await
+        .expect("the checks table");
+    let mut outcomes = Vec::new();
+    for row in &rows {
+        let check = row
+            .attr("data-check")
+            .await
+            .expect("check")
+            .unwrap_or_default();
+        let outcome = row
+            .attr("data-outcome")
+            .await
+            .expect("outcome")
+            .unwrap_or_default();
+        outcomes.push((check, outcome));
+    }
+    assert_eq!(
+        verdict
+            .attr("data-passed")
+            .await
+            .expect("verdict")
+            .as_deref(),
+        Some("true"),
+        "every check passes in the browser: {outcomes:?}"
+    );
+    assert!(
+        outcomes.len() >= 22,
+        "every numbered check is listed: {outcomes:?}"
+    );
+    for (check, outcome) in &outcomes {
+        assert_ne!(outcome, "failed", "{check} failed in the browser");
+    }
+    let booth = outcomes.iter().find(|(c, _)| c == "V22");
+    assert_eq!(
+        booth.map(|(_, o)| o.as_str()),
+        Some("passed"),
+        "the observer compares the served booth with the published digest"
+    );
+    find(client, "svg#totals-chart").await;
+    for contest in &results.contests {
+        for selection in &contest.selections {
+            let css = format!(
+                "#totals-table tr[data-contest='{}'][data-selection='{}'] td.total",
+                contest.id, selection.id
+            );
+            let shown = text(client, &css).await;
+            assert_eq!(
+                shown.replace(',', ""),
+                selection.total.to_string(),
+                "{}/{} total in the observer page",
+                contest.id,
+                selection.id
+            );
+        }
+    }
+}
+
+#[test]
+fn a_voter_votes_challenges_tracks_and_observes_in_the_browser() {
+    let test = "a_voter_votes_challenges_tracks_and_observes_in_the_browser";
+    let Some((booth, manifest)) = booth_or_skip(test) else {
+        return;
+    };
+    let Some(driver) = browser::driver_or_skip(test) else {
+        return;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("tabella-browser-")
+        .tempdir()
+        .expect("a temporary directory");
+    let opts = DemoOptions {
+        voters: 12,
+        seed: Some(7),
+        contests: ContestSet::All,
+        trustees: 3,
+        threshold: 2,
+        absent: 1,
+        no_serve: true,
+        record: Some(dir.path().join("record")),
+        booth: Some(booth),
+        ..DemoOptions::default()
+    };
+    let mut voter = BrowserVoter {
+        driver,
+        booth: manifest,
+        runtime: runtime(),
+        seen: Seen::default(),
+        observed: false,
+    };
+    demo::run_with(&opts, &mut voter)
+        .expect("the demo election, with a voter in the browser, completes and verifies");
+    assert!(voter.observed, "the observer step ran");
+}
+
+/// Times the booth in Chromium, for the figures in ballot-app/README.md: how soon the first page
+/// is interactive (the credential field is in the page, timed from navigation start with a
+/// fresh browser profile each time, so nothing is cached), and P10 encrypt + prove (one plurality
+/// contest of 10 options) on the `/bench` page of the real bundle.
+///
+/// `cargo test -p tabella-tests --test browser -- --ignored --nocapture`
+#[test]
+#[ignore = "prints timing figures; run with --ignored --nocapture"]
+fn booth_timings_in_chromium() {
+    let test = "booth_timings_in_chromium";
+    let Some((booth, _)) = booth_or_skip(test) else {
+        return;
+    };
+    let Some(driver) = browser::driver_or_skip(test) else {
+        return;
+    };
+    struct Timer<'a> {
+        driver: &'a ChromeDriver,
+        runtime: tokio::runtime::Runtime,
+    }
+    impl DemoHooks for Timer<'_> {
+        fn voting_open(&mut self, open: &VotingOpen<'_>) -> anyhow::Result<BoothBallots> {
+            let url = open.url.to_owned();
+            self.runtime.block_on(async {
+                let mut interactive = Vec::new();
+                for _ in 0..7 {
+                    let client = session(self.driver).await;
+                    client.goto(&format!("{url}/booth")).await.expect("the booth loads");
+                    let ms = loop {
+                        let value = client
+                            .execute(
+                                "return document.querySelector('#credential-code') ? performance.now() : null",
+                                vec![],
+                            )
+                            .await
+                            .expect("a script runs");
+                        if let Some(ms) = value.as_f64() {
+                            break ms;
+                        }
+                    };
+                    interactive.push(ms);
+                    client.close().await.expect("the session closes");
+                }
+                let client = session(self.driver).await;
+                client
+                    .goto(&format!("{url}/bench?runs=30"))
+                    .await
+                    .expect("the bench page loads");
+                let result = client
+                    .wait()
+                    .at_most(Duration::from_secs(300))
+                    .for_element(Locator::Css("#bench-result[data-median-ms]"))
+                    .await
+                    .expect("the bench finishes");
+                let mut figures = Vec::new();
+                for name in ["data-runs", "data-min-ms", "data-median-ms", "data-p90-ms"] {
+                    let value = result.attr(name).await.expect("a figure").unwrap_or_default();
+                    figures.push(format!("{name}={value}"));
+                }
+                client.close().await.expect("the session closes");
+                interactive.sort_by(f64::total_cmp);
+                println!(
+                    "first page interactive (ms, 7 cold loads, sorted): {interactive:.0?}; median {:.0}",
+                    interactive[interactive.len() / 2]
+                );
+                println!("P10 encrypt + prove in Chromium: {}", figures.join(" "));
+            });
+            Ok(BoothBallots::Known(Vec::new()))
+        }
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("tabella-browser-")
+        .tempdir()
+        .expect("a temporary directory");
+    let opts = DemoOptions {
+        voters: 4,
+        contests: ContestSet::All,
+        trustees: 1,
+        threshold: 1,
+        no_serve: true,
+        no_chain: true,
+        record: Some(dir.path().join("record")),
+        booth: Some(booth),
+        ..DemoOptions::default()
+    };
+    let mut timer = Timer {
+        driver,
+        runtime: runtime(),
+    };
+    demo::run_with(&opts, &mut timer).expect("the demo election completes");
+}
