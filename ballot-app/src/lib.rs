@@ -1,4 +1,24 @@
-//! Tabella's web ballot. The Leptos booth, tracker, observer verifier and officials' dashboard
-//! arrive with issue 7; today this crate only proves that the crypto crate links into it.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod chart;
+pub mod error;
+pub mod paths;
+pub mod rules;
+pub mod stats;
+
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+mod web;
 
 pub use tabella_crypto as crypto;
+
+/// The WebAssembly entry point: mounts the app on the page's `<body>`.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(components::app::App);
+}

@@ -3,6 +3,7 @@
 //!
 //! - `cargo xtask demo [ARGS...]` runs a whole election on embedded defaults (`tabella demo`).
 //! - `cargo xtask test` runs the whole suite, exactly as CI does through `.ci/run`.
+//! - `cargo xtask booth [--out DIR]` builds the web ballot reproducibly (`booth.rs`).
 //!
 //! Every command runs from the workspace root and calls cargo through the `CARGO` environment
 //! variable (set by `cargo run`), falling back to `cargo` on the `PATH`.
@@ -16,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod booth;
+mod browser;
 
 /// The wasm32 target the crypto crate and the web ballot build for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -67,9 +71,16 @@ enum Task {
         /// Skip a step (repeat the option, or separate steps with commas).
         #[arg(long, value_enum, value_name = "STEP", value_delimiter = ',')]
         skip: Vec<Step>,
-        /// Skip the slow steps (wasm, bench, doc) for local iteration.
+        /// Skip the slow steps (wasm, browser-crypto, bench, doc) for local iteration.
         #[arg(long)]
         quick: bool,
+    },
+    /// Build the web ballot reproducibly into a static bundle with its `booth.json` (default
+    /// `target/booth/dist`), print its booth digest and sizes.
+    Booth {
+        /// Where to write the bundle (replaced if it is an earlier booth).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -84,12 +95,21 @@ enum Step {
     Contracts,
     /// `cargo clippy --workspace --all-targets --locked -- -D warnings`.
     Clippy,
+    /// `cargo xtask booth`: the web ballot's reproducible bundle in `target/booth/dist`, which
+    /// the browser tests of the next step serve (and within the 1.5 MB compressed budget).
+    Booth,
     /// `cargo test --workspace --locked`.
     Test,
     /// The independent Python verifier of `spec/vectors/ballots.json`, then its self-test.
     Reference,
-    /// The wasm32-unknown-unknown build of the crypto crate and the web ballot.
+    /// The wasm32-unknown-unknown build of the crypto crate (`cargo xtask booth` builds the web
+    /// ballot).
     Wasm,
+    /// The crypto crate's unit and integration tests in headless Chromium: `cargo test -p
+    /// tabella-crypto --target wasm32-unknown-unknown --profile browser-test --tests --locked`,
+    /// run by wasm-bindgen-test-runner through chromedriver, in `target/wasm-tests` (see
+    /// `browser.rs`; Chromium, chromedriver and the runner must be installed).
+    BrowserCrypto,
     /// `cargo bench --workspace --locked --bench "*" --no-run`: the criterion benches compile
     /// (only the `[[bench]]` targets, not every library's test harness in the bench profile).
     Bench,
@@ -102,29 +122,33 @@ enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 9] = [
+    const ALL: [Step; 11] = [
         Step::Fmt,
         Step::Contracts,
         Step::Clippy,
+        Step::Booth,
         Step::Test,
         Step::Reference,
         Step::Wasm,
+        Step::BrowserCrypto,
         Step::Bench,
         Step::Doc,
         Step::Demo,
     ];
 
     /// The steps `--quick` leaves out.
-    const SLOW: [Step; 3] = [Step::Wasm, Step::Bench, Step::Doc];
+    const SLOW: [Step; 4] = [Step::Wasm, Step::BrowserCrypto, Step::Bench, Step::Doc];
 
     fn name(self) -> &'static str {
         match self {
             Step::Fmt => "fmt",
             Step::Contracts => "contracts",
             Step::Clippy => "clippy",
+            Step::Booth => "booth",
             Step::Test => "test",
             Step::Reference => "reference",
             Step::Wasm => "wasm",
+            Step::BrowserCrypto => "browser-crypto",
             Step::Bench => "bench",
             Step::Doc => "doc",
             Step::Demo => "demo",
@@ -136,6 +160,8 @@ impl Step {
         let mut cmd = cargo(root);
         match self {
             Step::Reference => return reference_commands(root),
+            // Built in process by `run`.
+            Step::Booth => return Vec::new(),
             Step::Contracts => return contracts_commands(root),
             Step::Fmt => cmd.args(["fmt", "--all", "--", "--check"]),
             Step::Clippy => cmd.args([
@@ -153,11 +179,10 @@ impl Step {
                 "--locked",
                 "-p",
                 "tabella-crypto",
-                "-p",
-                "tabella-ballot-app",
                 "--target",
                 WASM_TARGET,
             ]),
+            Step::BrowserCrypto => browser::crypto_tests(&mut cmd, root),
             Step::Bench => cmd.args([
                 "bench",
                 "--workspace",
@@ -175,19 +200,22 @@ impl Step {
                 cmd.env("RUSTDOCFLAGS", flags)
                     .args(["doc", "--workspace", "--no-deps", "--locked"])
             }
-            Step::Demo => cmd.args(demo_args()).args([
-                "--record",
-                DEMO_RECORD,
-                "--no-serve",
-                "--voters",
-                "1000",
-                "--trustees",
-                "5",
-                "--threshold",
-                "3",
-                "--absent",
-                "2",
-            ]),
+            Step::Demo => cmd
+                .args(demo_args())
+                .args(["--booth", booth::DEFAULT_OUT])
+                .args([
+                    "--record",
+                    DEMO_RECORD,
+                    "--no-serve",
+                    "--voters",
+                    "1000",
+                    "--trustees",
+                    "5",
+                    "--threshold",
+                    "3",
+                    "--absent",
+                    "2",
+                ]),
         };
         vec![cmd]
     }
@@ -199,6 +227,12 @@ impl Step {
         }
         if self == Step::Contracts {
             ensure_node()?;
+        }
+        if self == Step::BrowserCrypto {
+            browser::ensure_tools(root)?;
+        }
+        if self == Step::Booth {
+            return booth::booth(root, None);
         }
         if self == Step::Demo {
             remove_old_record(&root.join(DEMO_RECORD))?;
@@ -320,6 +354,7 @@ fn main() -> ExitCode {
     let result = workspace_root().and_then(|root| match cli.task {
         Task::Demo { args } => demo(&root, &args),
         Task::Test { skip, quick } => test(&root, &skip, quick).map(|()| ExitCode::SUCCESS),
+        Task::Booth { out } => booth::booth(&root, out.as_deref()).map(|()| ExitCode::SUCCESS),
     });
     match result {
         Ok(code) => code,
@@ -334,7 +369,14 @@ fn main() -> ExitCode {
 /// already explained any failure, so nothing is added to it.
 fn demo(root: &Path, args: &[OsString]) -> Result<ExitCode> {
     let mut cmd = cargo(root);
-    cmd.args(demo_args()).args(args);
+    cmd.args(demo_args());
+    // The demo serves the web ballot, built first, unless told which one (or asked for help).
+    let given = |flag: &str| args.iter().any(|a| a == flag);
+    if !given("--booth") && !given("--help") && !given("-h") {
+        booth::booth(root, None)?;
+        cmd.args(["--booth", booth::DEFAULT_OUT]);
+    }
+    cmd.args(args);
     let status = cmd
         .status()
         .with_context(|| format!("could not start `{}`", display(&cmd)))?;
@@ -410,7 +452,7 @@ fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
     println!();
     println!("summary ({} in all):", secs(suite_start.elapsed()));
     for (step, outcome) in &outcomes {
-        println!("  {:<9} {outcome}", step.name());
+        println!("  {:<14} {outcome}", step.name());
     }
     match failure {
         None => {
@@ -434,7 +476,7 @@ fn ensure_toolchain(steps: &[Step]) -> Result<()> {
     if needs(Step::Clippy) {
         components.push("clippy");
     }
-    let needs_wasm = needs(Step::Wasm);
+    let needs_wasm = needs(Step::Wasm) || needs(Step::BrowserCrypto) || needs(Step::Booth);
     if components.is_empty() && !needs_wasm {
         return Ok(());
     }
@@ -617,10 +659,17 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" && ");
         assert!(
-            line.contains(&format!("demo --record {DEMO_RECORD} --no-serve")),
+            line.contains(&format!(
+                "demo --booth {} --record {DEMO_RECORD} --no-serve",
+                booth::DEFAULT_OUT
+            )),
             "{line}"
         );
         assert!(DEMO_RECORD.starts_with("target/"));
+        // The booth is built before the tests that serve it, and before the demo.
+        let position = |step| Step::ALL.iter().position(|s| *s == step);
+        assert!(position(Step::Booth) < position(Step::Test));
+        assert!(position(Step::Booth) < position(Step::Demo));
     }
 
     #[test]

@@ -1,0 +1,2 @@
+import init from './tabella-booth.js';
+init();

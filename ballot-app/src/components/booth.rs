@@ -1,0 +1,593 @@
+//! The booth (`/booth`): credential code, choices, review, encryption, then cast or challenge.
+//!
+//! Everything cryptographic happens here, in the browser, with `tabella-crypto`: the code is
+//! stretched into the voter's key (Argon2id), the choices are encrypted and proved under the
+//! election's joint key, and the service only ever sees the encrypted, signed ballot. A
+//! challenged ballot (Benaloh, spec/crypto.md §11) reveals its randomness, is checked here, is
+//! published as spoiled, and is never cast.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use rand_core::OsRng;
+use tabella_crypto::api::{CastBallot, SpoilBallot};
+use tabella_crypto::ballot::{Ballot, BallotSecrets, ElectionContext, SpoiledBallot, TrackingCode};
+use tabella_crypto::board::{EntryKind, InclusionProof, Receipt};
+use tabella_crypto::credential::{CredentialCode, CredentialSecret};
+use tabella_crypto::record::{credentials_digest, SignedElectionParameters};
+
+use super::alert::Alert;
+use super::code_form::CodeForm;
+use super::contest::ContestForm;
+use super::receipt::{ReceiptView, Receipted};
+use super::review::Review;
+use super::spoiled::{Spoiled, SpoiledView};
+use crate::error::{ApiError, BoothError};
+use crate::rules::{self, Entry};
+use crate::web::api;
+use crate::web::browser::{self, focus, now_ms, paint};
+
+/// The election as the booth uses it: the signed parameters, checked, and the context ballots
+/// are made in.
+pub(crate) struct Election {
+    /// The signed parameters (`GET /v1/election/parameters`), signature and manifest hash
+    /// checked.
+    pub(crate) signed: SignedElectionParameters,
+    /// The context ballots are encrypted in.
+    pub(crate) ctx: ElectionContext,
+}
+
+/// Where the voter is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Fetching the election.
+    Loading,
+    /// No election to vote in (the alert says why).
+    Unavailable,
+    /// Entering the credential code (and, while `checking`, having it checked).
+    Code,
+    /// Making choices.
+    Choose,
+    /// Reviewing them.
+    Review,
+    /// Encrypting (the progress bar moves).
+    Encrypting,
+    /// Encrypted: cast or challenge.
+    Encrypted,
+    /// Cast, with a checked receipt.
+    Cast,
+    /// Challenged: opened, checked, published.
+    Spoiled,
+}
+
+/// An encrypted ballot and, until it is cast or challenged, its secrets.
+struct Sealed {
+    ballot: Ballot,
+    secrets: Option<BallotSecrets>,
+}
+
+/// The steps of the encryption, for the progress bar.
+const ENCRYPT_STEPS: u32 = 3;
+
+/// The booth page.
+#[component]
+pub(crate) fn Booth() -> impl IntoView {
+    browser::set_title("Vote");
+    let stage = RwSignal::new(Stage::Loading);
+    let error = RwSignal::new(None::<String>);
+    let election = RwSignal::new(None::<Arc<Election>>);
+    let credentials = StoredValue::new(None::<Arc<Vec<[u8; 32]>>>);
+    let secret = StoredValue::new(None::<Arc<CredentialSecret>>);
+    let entries = RwSignal::new(Vec::<Vec<Entry>>::new());
+    let checking = RwSignal::new(false);
+    let progress = RwSignal::new((0u32, String::new()));
+    let sealed = StoredValue::new(None::<Sealed>);
+    let tracking = RwSignal::new(String::new());
+    let encrypt_ms = RwSignal::new(0.0f64);
+    let busy = RwSignal::new(false);
+    let can_challenge = RwSignal::new(false);
+    let receipt = RwSignal::new(None::<ReceiptView>);
+    let spoiled = RwSignal::new(None::<SpoiledView>);
+
+    spawn_local(async move {
+        match load_election().await {
+            Ok(loaded) => {
+                election.set(Some(Arc::new(loaded)));
+                stage.set(Stage::Code);
+            }
+            Err(e) => {
+                error.set(Some(e));
+                stage.set(Stage::Unavailable);
+            }
+        }
+    });
+
+    // The code: parse (a typo is caught at once), then the voter list, then Argon2id.
+    let submit_code = move |text: String| {
+        let Some(current) = election.get_untracked() else {
+            return;
+        };
+        let code = match CredentialCode::parse(&text) {
+            Ok(code) => code,
+            Err(e) => {
+                error.set(Some(BoothError::Code(e).to_string()));
+                return;
+            }
+        };
+        error.set(None);
+        checking.set(true);
+        spawn_local(async move {
+            paint().await;
+            let result = check_code(&current, &code, credentials).await;
+            checking.set(false);
+            match result {
+                Ok(key) => {
+                    secret.set_value(Some(Arc::new(key)));
+                    let manifest = current.ctx.manifest();
+                    entries.set(manifest.contests.iter().map(rules::blank).collect());
+                    stage.set(Stage::Choose);
+                    focus("choices-heading");
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    let review = move || {
+        let Some(current) = election.get_untracked() else {
+            return;
+        };
+        match entries.with_untracked(|e| rules::choices(current.ctx.manifest(), e)) {
+            Ok(_) => {
+                error.set(None);
+                stage.set(Stage::Review);
+                focus("review-heading");
+            }
+            Err(attention) => {
+                error.set(Some(attention.message));
+                if let Some(contest) = current.ctx.manifest().contests.get(attention.contest) {
+                    let id = format!("contest-{}", contest.id);
+                    if let Some(el) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.get_element_by_id(&id))
+                    {
+                        el.scroll_into_view();
+                    }
+                }
+            }
+        }
+    };
+
+    let encrypt = move || {
+        let (Some(current), Some(key)) = (election.get_untracked(), secret.get_value()) else {
+            return;
+        };
+        let choices = match entries.with_untracked(|e| rules::choices(current.ctx.manifest(), e)) {
+            Ok(choices) => choices,
+            Err(attention) => {
+                error.set(Some(attention.message));
+                stage.set(Stage::Choose);
+                return;
+            }
+        };
+        error.set(None);
+        stage.set(Stage::Encrypting);
+        focus("encrypting-heading");
+        spawn_local(async move {
+            let mut spent = 0.0;
+            progress.set((1, "Preparing the election key".to_owned()));
+            paint().await;
+            let start = now_ms();
+            let _ = current.ctx.encryption_key();
+            spent += now_ms() - start;
+
+            progress.set((
+                2,
+                "Encrypting your choices and proving they follow the rules".to_owned(),
+            ));
+            paint().await;
+            let start = now_ms();
+            let made = current.ctx.encrypt_ballot(&choices, &key, &mut OsRng);
+            spent += now_ms() - start;
+            let (ballot, secrets) = match made {
+                Ok(made) => made,
+                Err(e) => {
+                    error.set(Some(BoothError::Encrypt(e.to_string()).to_string()));
+                    stage.set(Stage::Choose);
+                    return;
+                }
+            };
+
+            progress.set((3, "Computing your tracking code".to_owned()));
+            paint().await;
+            let start = now_ms();
+            let code = ballot.tracking_code();
+            spent += now_ms() - start;
+
+            sealed.set_value(Some(Sealed {
+                ballot,
+                secrets: Some(secrets),
+            }));
+            tracking.set(code.to_string());
+            encrypt_ms.set(spent);
+            can_challenge.set(true);
+            stage.set(Stage::Encrypted);
+            focus("encrypted-heading");
+        });
+    };
+
+    let cast = move || {
+        let Some(current) = election.get_untracked() else {
+            return;
+        };
+        // From the first attempt to cast on, the ballot can no longer be opened: the service
+        // may have stored it. Its secrets are dropped (and zeroized) now.
+        let ballot = sealed
+            .try_update_value(|s| {
+                s.as_mut().map(|s| {
+                    s.secrets = None;
+                    s.ballot.clone()
+                })
+            })
+            .flatten();
+        let Some(ballot) = ballot else {
+            return;
+        };
+        can_challenge.set(false);
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = cast_ballot(&current, &ballot).await;
+            busy.set(false);
+            match result {
+                Ok(view) => {
+                    receipt.set(Some(view));
+                    stage.set(Stage::Cast);
+                    focus("receipt-heading");
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    let challenge = move || {
+        let Some(current) = election.get_untracked() else {
+            return;
+        };
+        let taken = sealed
+            .try_update_value(|s| {
+                s.as_mut()
+                    .and_then(|s| s.secrets.take().map(|secrets| (s.ballot.clone(), secrets)))
+            })
+            .flatten();
+        let Some((ballot, secrets)) = taken else {
+            return;
+        };
+        can_challenge.set(false);
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            paint().await;
+            let result = challenge_ballot(&current, &ballot, secrets, spoiled).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    stage.set(Stage::Spoiled);
+                    focus("spoiled-heading");
+                }
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    stage.set(Stage::Spoiled);
+                }
+            }
+        });
+    };
+
+    let start_again = move || {
+        sealed.set_value(None);
+        spoiled.set(None);
+        tracking.set(String::new());
+        error.set(None);
+        stage.set(Stage::Choose);
+        focus("choices-heading");
+    };
+
+    let title = move || {
+        election.with(|e| {
+            e.as_ref()
+                .map(|e| e.ctx.manifest().title.clone())
+                .unwrap_or_else(|| "Vote".to_owned())
+        })
+    };
+
+    view! {
+        <h1>{title}</h1>
+        <Alert error />
+        {move || match stage.get() {
+            Stage::Loading => {
+                view! { <p role="status">"Fetching the election…"</p> }.into_any()
+            }
+            Stage::Unavailable => {
+                view! {
+                    <p>"There is nothing to vote in here right now. Reload the page to try again."</p>
+                }
+                    .into_any()
+            }
+            Stage::Code => {
+                view! { <CodeForm checking on_submit=Callback::new(submit_code) /> }.into_any()
+            }
+            Stage::Choose => {
+                let contests = election
+                    .get_untracked()
+                    .map(|e| e.ctx.manifest().contests.clone())
+                    .unwrap_or_default();
+                view! {
+                    <section aria-labelledby="choices-heading">
+                        <h2 id="choices-heading" tabindex="-1">"Your choices"</h2>
+                        <p>
+                            "Nothing leaves this device until you choose to cast: your choices are encrypted here, in your browser."
+                        </p>
+                        {contests
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, contest)| view! { <ContestForm index contest entries /> })
+                            .collect_view()}
+                        <button id="review-button" type="button" class="primary" on:click=move |_| review()>
+                            "Review my choices"
+                        </button>
+                    </section>
+                }
+                    .into_any()
+            }
+            Stage::Review => {
+                let contests = election
+                    .get_untracked()
+                    .map(|e| e.ctx.manifest().contests.clone())
+                    .unwrap_or_default();
+                view! {
+                    <Review
+                        contests
+                        entries
+                        on_back=Callback::new(move |()| {
+                            stage.set(Stage::Choose);
+                            focus("choices-heading");
+                        })
+                        on_encrypt=Callback::new(move |()| encrypt())
+                    />
+                }
+                    .into_any()
+            }
+            Stage::Encrypting => {
+                view! {
+                    <section aria-labelledby="encrypting-heading">
+                        <h2 id="encrypting-heading" tabindex="-1">"Encrypting your ballot"</h2>
+                        <label for="encrypt-progress">"Progress"</label>
+                        <progress
+                            id="encrypt-progress"
+                            max=ENCRYPT_STEPS
+                            value=move || progress.get().0
+                        ></progress>
+                        <p role="status">
+                            {move || {
+                                let (step, label) = progress.get();
+                                format!("Step {step} of {ENCRYPT_STEPS}: {label}…")
+                            }}
+                        </p>
+                    </section>
+                }
+                    .into_any()
+            }
+            Stage::Encrypted => {
+                view! {
+                    <section id="encrypted" aria-labelledby="encrypted-heading">
+                        <h2 id="encrypted-heading" tabindex="-1">"Your ballot is encrypted"</h2>
+                        <p>
+                            "Tracking code: " <code id="tracking-code" class="hex">{move || tracking.get()}</code>
+                        </p>
+                        <p>
+                            "Encrypted and proved in your browser in "
+                            <span id="encrypt-ms">{move || format!("{:.1}", encrypt_ms.get())}</span>
+                            " ms."
+                        </p>
+                        <p>
+                            "Cast it to have it counted. Or challenge it: the browser then opens the encryption to show it holds your choices, publishes it as a spoiled ballot that never counts, and you start again. Challenging is how anyone can check that booths encrypt honestly."
+                        </p>
+                        <div class="actions">
+                            <button
+                                id="cast-button"
+                                type="button"
+                                class="primary"
+                                disabled=move || busy.get()
+                                on:click=move |_| cast()
+                            >
+                                "Cast this ballot"
+                            </button>
+                            <button
+                                id="challenge-button"
+                                type="button"
+                                disabled=move || busy.get() || !can_challenge.get()
+                                on:click=move |_| challenge()
+                            >
+                                "Challenge this encryption"
+                            </button>
+                        </div>
+                        <p role="status">{move || busy.get().then_some("Sending to the election service…")}</p>
+                    </section>
+                }
+                    .into_any()
+            }
+            Stage::Cast => {
+                view! { <Receipted receipt /> }.into_any()
+            }
+            Stage::Spoiled => {
+                view! {
+                    <Spoiled
+                        spoiled
+                        on_start_again=Callback::new(move |()| start_again())
+                    />
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// Fetches the signed election parameters and checks them: the board's signature, and that the
+/// manifest shown is the one whose hash is signed.
+async fn load_election() -> Result<Election, String> {
+    let signed = match api::parameters().await {
+        Ok(signed) => signed,
+        Err(e) if e.code() == Some("wrong_state") => {
+            return Err("Voting has not opened yet. Please come back when it opens.".to_owned())
+        }
+        Err(e) => return Err(e.words()),
+    };
+    if !signed.signature_holds() {
+        return Err(BoothError::ParametersUnsigned.to_string());
+    }
+    let p = &signed.parameters;
+    if p.manifest.hash() != p.manifest_hash {
+        return Err(BoothError::ManifestMismatch.to_string());
+    }
+    let ctx = ElectionContext::new(p.election_id, p.manifest.clone(), p.joint_key)
+        .map_err(|e| BoothError::BadManifest(e.to_string()).to_string())?;
+    Ok(Election { signed, ctx })
+}
+
+/// The voter list, checked against the signed parameters (fetched once).
+async fn voter_list(
+    election: &Election,
+    cache: StoredValue<Option<Arc<Vec<[u8; 32]>>>>,
+) -> Result<Arc<Vec<[u8; 32]>>, BoothError> {
+    if let Some(keys) = cache.try_get_value().flatten() {
+        return Ok(keys);
+    }
+    let list = api::credentials().await?;
+    let keys: Vec<[u8; 32]> = list.credentials.iter().map(|k| k.to_bytes()).collect();
+    let p = &election.signed.parameters;
+    let digest = credentials_digest(keys.iter());
+    if digest != list.digest || digest != p.credentials_digest || keys.len() as u64 != p.credentials
+    {
+        return Err(BoothError::CredentialListMismatch);
+    }
+    let keys = Arc::new(keys);
+    cache.try_set_value(Some(keys.clone()));
+    Ok(keys)
+}
+
+/// Derives the voter's key from the code (Argon2id, the slow part) and checks that it is on the
+/// voter list. Also prepares the election key's table while the voter is still waiting.
+async fn check_code(
+    election: &Election,
+    code: &CredentialCode,
+    cache: StoredValue<Option<Arc<Vec<[u8; 32]>>>>,
+) -> Result<CredentialSecret, BoothError> {
+    let keys = voter_list(election, cache).await?;
+    paint().await;
+    let key = CredentialSecret::derive(code, &election.signed.parameters.election_id.0);
+    if !keys.contains(key.public().as_bytes()) {
+        return Err(BoothError::NotOnList);
+    }
+    let _ = election.ctx.encryption_key();
+    Ok(key)
+}
+
+/// Checks a receipt from the board for `code`: the tracking code, kind, election and both
+/// signatures under the election's board key.
+fn check_receipt(
+    election: &Election,
+    receipt: &Receipt,
+    code: &TrackingCode,
+    kind: EntryKind,
+) -> Result<(), BoothError> {
+    let p = &election.signed.parameters;
+    if receipt.tracking_code != *code {
+        return Err(BoothError::BadReceipt(
+            "it is for another tracking code".to_owned(),
+        ));
+    }
+    if receipt.kind != kind {
+        return Err(BoothError::BadReceipt(format!(
+            "it records the ballot as {}",
+            receipt.kind.as_str()
+        )));
+    }
+    if *receipt.election() != p.election_id {
+        return Err(BoothError::BadReceipt(
+            "it is for another election".to_owned(),
+        ));
+    }
+    receipt
+        .verify(&p.board_key)
+        .map_err(|e| BoothError::BadReceipt(e.to_string()))
+}
+
+/// Casts the ballot and checks the receipt, then (best effort) the ballot's inclusion in the
+/// receipt's signed tree.
+async fn cast_ballot(election: &Election, ballot: &Ballot) -> Result<ReceiptView, BoothError> {
+    let code = ballot.tracking_code();
+    let receipt = api::cast(&CastBallot {
+        ballot: ballot.to_base64(),
+    })
+    .await?;
+    check_receipt(election, &receipt, &code, EntryKind::Cast)?;
+    let included = match included(election, &receipt).await {
+        Ok(()) => Ok(receipt.tree_head.head.size),
+        Err(e) => Err(e),
+    };
+    Ok(ReceiptView::new(&receipt, included))
+}
+
+/// API-VOTER-1 step 3: the ballot's audit path leads to the receipt's signed root.
+async fn included(election: &Election, receipt: &Receipt) -> Result<(), String> {
+    let size = receipt.tree_head.head.size;
+    let answer = api::inclusion(&receipt.tracking_code, size)
+        .await
+        .map_err(|e: ApiError| e.words())?;
+    let proof = inclusion_proof(answer.index, answer.size, &answer.path)?;
+    receipt
+        .verify_inclusion(&election.signed.parameters.board_key, &proof)
+        .map_err(|e| e.to_string())
+}
+
+/// An [`InclusionProof`] from the API's hex path.
+pub(crate) fn inclusion_proof(
+    index: u64,
+    tree_size: u64,
+    path: &[String],
+) -> Result<InclusionProof, String> {
+    let path = crate::paths::hashes(path)?;
+    Ok(InclusionProof {
+        index,
+        tree_size,
+        path,
+    })
+}
+
+/// Opens the ballot, checks the opening here, publishes it as spoiled, checks the receipt.
+async fn challenge_ballot(
+    election: &Election,
+    ballot: &Ballot,
+    secrets: BallotSecrets,
+    view: RwSignal<Option<SpoiledView>>,
+) -> Result<(), BoothError> {
+    let code = ballot.tracking_code();
+    let opening = SpoiledBallot::reveal(secrets);
+    let checked = election.ctx.verify_spoiled(ballot, &opening, &mut OsRng);
+    let shown = SpoiledView::new(election.ctx.manifest(), &code, &opening, checked.is_ok());
+    view.set(Some(shown));
+    checked.map_err(|e| BoothError::BadOpening(e.to_string()))?;
+    let receipt = api::spoil(&SpoilBallot {
+        ballot: ballot.to_base64(),
+        opening,
+    })
+    .await?;
+    check_receipt(election, &receipt, &code, EntryKind::Spoiled)?;
+    view.update(|v| {
+        if let Some(v) = v {
+            v.index = Some(receipt.index);
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The review screen.
+
+use leptos::prelude::*;
+use tabella_crypto::manifest::Contest;
+
+use crate::rules::{self, Entry};
+
+/// `#review`: every contest with the choices in words, `#back-button` to change them and
+/// `#encrypt-button` to encrypt.
+#[component]
+pub(crate) fn Review(
+    /// The contests, in ballot order.
+    contests: Vec<Contest>,
+    /// The entries, one row per contest.
+    entries: RwSignal<Vec<Vec<Entry>>>,
+    /// Back to the choices.
+    on_back: Callback<()>,
+    /// Encrypt these choices.
+    on_encrypt: Callback<()>,
+) -> impl IntoView {
+    let rows = entries.get_untracked();
+    let items = contests
+        .iter()
+        .enumerate()
+        .map(|(i, contest)| {
+            let values: Vec<u64> = rows
+                .get(i)
+                .map(|row| row.iter().filter_map(|e| e.value()).collect())
+                .unwrap_or_default();
+            let lines = rules::describe(contest, &values);
+            view! {
+                <li>
+                    <span class="contest-title">{contest.title.clone()}</span>
+                    <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section id="review" aria-labelledby="review-heading">
+            <h2 id="review-heading" tabindex="-1">"Check your choices"</h2>
+            <ul class="review">{items}</ul>
+            <div class="actions">
+                <button id="back-button" type="button" on:click=move |_| on_back.run(())>
+                    "Change my choices"
+                </button>
+                <button id="encrypt-button" type="button" class="primary" on:click=move |_| on_encrypt.run(())>
+                    "Encrypt my ballot"
+                </button>
+            </div>
+        </section>
+    }
+}
