@@ -547,14 +547,7 @@ impl ElectionClient {
     /// (`409 not_tallied` before the tally, `404 not_found` for a path the record does not
     /// list).
     pub fn record_document(&self, path: &str) -> Result<Vec<u8>, ClientError> {
-        let safe = !path.is_empty()
-            && path
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..")
-            && path
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'));
-        if !safe {
+        if !relative_path(path) {
             return Err(ClientError::Config(format!(
                 "{path:?} is not a path of an election record"
             )));
@@ -581,14 +574,7 @@ impl ElectionClient {
     /// service's refusal (`404 no_route` when it serves no booth, or not this file).
     pub fn booth_file(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         const MAX_BOOTH_FILE: u64 = 64 * 1024 * 1024;
-        let safe = !path.is_empty()
-            && path
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..")
-            && path
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'));
-        if !safe {
+        if !relative_path(path) {
             return Err(ClientError::Config(format!(
                 "{path:?} is not a path of a booth file"
             )));
@@ -780,6 +766,18 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Whether `path` is a plain relative path the service's document routes can name: parts of
+/// `a-z A-Z 0-9 . _ -` separated by `/`, none empty, `.` or `..`.
+fn relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
 }
 
 #[cfg(test)]

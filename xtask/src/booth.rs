@@ -179,19 +179,9 @@ fn cargo_home() -> Result<PathBuf> {
 
 /// The version of the `wasm-bindgen` crate in `Cargo.lock`.
 fn locked_wasm_bindgen(lock: &str) -> Result<String> {
-    let mut lines = lock.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines
-                .next()
-                .and_then(|l| l.strip_prefix("version = \""))
-                .and_then(|l| l.strip_suffix('"'))
-            {
-                return Ok(version.to_owned());
-            }
-        }
-    }
-    bail!("Cargo.lock has no wasm-bindgen package: the web ballot depends on it")
+    crate::browser::locked_version(lock, "wasm-bindgen")
+        .map(str::to_owned)
+        .context("Cargo.lock has no wasm-bindgen package: the web ballot depends on it")
 }
 
 /// Fails unless `wasm-bindgen --version` says `version`.

@@ -152,7 +152,7 @@ fn version_output(program: &Path) -> Result<String> {
 }
 
 /// The version of `package` in the text of a `Cargo.lock` (its first entry of that name).
-fn locked_version<'a>(lock: &'a str, package: &str) -> Option<&'a str> {
+pub(crate) fn locked_version<'a>(lock: &'a str, package: &str) -> Option<&'a str> {
     let name = format!("name = \"{package}\"");
     let mut lines = lock.lines().map(str::trim);
     while let Some(line) = lines.next() {
