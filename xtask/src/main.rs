@@ -71,7 +71,7 @@ enum Task {
         /// Skip a step (repeat the option, or separate steps with commas).
         #[arg(long, value_enum, value_name = "STEP", value_delimiter = ',')]
         skip: Vec<Step>,
-        /// Skip the slow steps (wasm, browser-crypto, bench, doc) for local iteration.
+        /// Skip the slow steps (browser-crypto, bench, doc) for local iteration.
         #[arg(long)]
         quick: bool,
     },
@@ -102,9 +102,6 @@ enum Step {
     Test,
     /// The independent Python verifier of `spec/vectors/ballots.json`, then its self-test.
     Reference,
-    /// The wasm32-unknown-unknown build of the crypto crate (`cargo xtask booth` builds the web
-    /// ballot).
-    Wasm,
     /// The crypto crate's unit and integration tests in headless Chromium: `cargo test -p
     /// tabella-crypto --target wasm32-unknown-unknown --profile browser-test --tests --locked`,
     /// run by wasm-bindgen-test-runner through chromedriver, in `target/wasm-tests` (see
@@ -122,14 +119,13 @@ enum Step {
 }
 
 impl Step {
-    const ALL: [Step; 11] = [
+    const ALL: [Step; 10] = [
         Step::Fmt,
         Step::Contracts,
         Step::Clippy,
         Step::Booth,
         Step::Test,
         Step::Reference,
-        Step::Wasm,
         Step::BrowserCrypto,
         Step::Bench,
         Step::Doc,
@@ -137,7 +133,7 @@ impl Step {
     ];
 
     /// The steps `--quick` leaves out.
-    const SLOW: [Step; 4] = [Step::Wasm, Step::BrowserCrypto, Step::Bench, Step::Doc];
+    const SLOW: [Step; 3] = [Step::BrowserCrypto, Step::Bench, Step::Doc];
 
     fn name(self) -> &'static str {
         match self {
@@ -147,7 +143,6 @@ impl Step {
             Step::Booth => "booth",
             Step::Test => "test",
             Step::Reference => "reference",
-            Step::Wasm => "wasm",
             Step::BrowserCrypto => "browser-crypto",
             Step::Bench => "bench",
             Step::Doc => "doc",
@@ -174,14 +169,6 @@ impl Step {
                 "warnings",
             ]),
             Step::Test => cmd.args(["test", "--workspace", "--locked"]),
-            Step::Wasm => cmd.args([
-                "build",
-                "--locked",
-                "-p",
-                "tabella-crypto",
-                "--target",
-                WASM_TARGET,
-            ]),
             Step::BrowserCrypto => browser::crypto_tests(&mut cmd, root),
             Step::Bench => cmd.args([
                 "bench",
@@ -476,7 +463,7 @@ fn ensure_toolchain(steps: &[Step]) -> Result<()> {
     if needs(Step::Clippy) {
         components.push("clippy");
     }
-    let needs_wasm = needs(Step::Wasm) || needs(Step::BrowserCrypto) || needs(Step::Booth);
+    let needs_wasm = needs(Step::BrowserCrypto) || needs(Step::Booth);
     if components.is_empty() && !needs_wasm {
         return Ok(());
     }
@@ -635,7 +622,7 @@ mod tests {
             position(Step::Test).map(|i| i + 1)
         );
         assert_eq!(
-            position(Step::Wasm),
+            position(Step::BrowserCrypto),
             position(Step::Reference).map(|i| i + 1)
         );
         assert!(!Step::SLOW.contains(&Step::Reference));
