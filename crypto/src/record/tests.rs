@@ -97,6 +97,44 @@ fn synthetic_record_passes_every_check() {
     assert_eq!(report.counts.superseded, 2);
 }
 
+#[test]
+fn small_batches_check_each_line_as_it_arrives_and_report_the_same() {
+    let (files, _) = record();
+    let expected = verify(&files);
+    let mut v = RecordVerifier::new(
+        &files[INDEX],
+        VerifyOptions::default(),
+        &mut ChaCha20Rng::seed_from_u64(1),
+    )
+    .with_batch_size(1);
+    for path in v.documents() {
+        v.document(&path, &files[&path]);
+    }
+    let ballots = &files[BALLOTS];
+    let mut lines = 0;
+    for line in ballots.split_inclusive(|&b| b == b'\n') {
+        v.ballots(line);
+        lines += 1;
+        // Each complete line is checked by the call that completes it.
+        assert_eq!(v.entries_checked(), lines);
+    }
+    assert!(lines > 1);
+    // With the default batch, nothing is checked until the end of so short a file.
+    let mut default = RecordVerifier::new(
+        &files[INDEX],
+        VerifyOptions::default(),
+        &mut ChaCha20Rng::seed_from_u64(1),
+    );
+    for path in default.documents() {
+        default.document(&path, &files[&path]);
+    }
+    default.ballots(ballots);
+    assert_eq!(default.entries_checked(), 0);
+    let report = v.finish();
+    assert!(report.passed(), "{:#?}", report.checks);
+    assert_eq!(report, expected);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Editing helpers: change a record at one point, then repair what must stay consistent.
 
