@@ -12,6 +12,7 @@ pub(crate) mod officials;
 pub(crate) mod receipt;
 pub(crate) mod review;
 pub(crate) mod spoiled;
+pub(crate) mod table;
 pub(crate) mod totals_chart;
 pub(crate) mod tracker;
 pub(crate) mod turnout_chart;

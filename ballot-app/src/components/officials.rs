@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use tabella_crypto::api::{AdminStatus, AnchorItem, CeremonyProgress, ElectionState};
 
 use super::alert::Alert;
+use super::table::DataTable;
 use super::turnout_chart::TurnoutChart;
 use crate::chart::{clock, percent};
 use crate::web::api::{self, AdminAction};
@@ -211,6 +212,7 @@ fn Dashboard(
             }
         )
     });
+    let anchor_rows = status.anchoring.items.iter().map(anchor_row).collect_view();
     view! {
         <section aria-labelledby="election-heading">
             <h2 id="election-heading">{election.manifest.title.clone()}</h2>
@@ -241,23 +243,13 @@ fn Dashboard(
             } else {
                 "This service does not anchor on a chain.".to_owned()
             }}
-            <div class="scroll">
-                <table id="checkpoints-table">
-                    <caption>"The anchoring queue, in the order items are sent"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"State"</th>
-                            <th scope="col">"Board size"</th>
-                            <th scope="col">"Transaction"</th>
-                            <th scope="col">"Block"</th>
-                            <th scope="col">"Gas"</th>
-                            <th scope="col">"Anchored (UTC)"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{status.anchoring.items.iter().map(anchor_row).collect_view()}</tbody>
-                </table>
-            </div>
+            <DataTable
+                id="checkpoints-table"
+                caption="The anchoring queue, in the order items are sent"
+                headers=&["What", "State", "Board size", "Transaction", "Block", "Gas", "Anchored (UTC)"]
+            >
+                {anchor_rows}
+            </DataTable>
         </section>
         <section aria-labelledby="booth-heading">
             <h2 id="booth-heading">"Booth"</h2>
