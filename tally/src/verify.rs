@@ -634,7 +634,7 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
 }
 
 /// Every file under `dir`, as record paths (`ceremony/dealer-1.json`), sorted.
-pub(crate) fn files_under(dir: &Path) -> anyhow::Result<Vec<String>> {
+pub fn files_under(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack: Vec<(PathBuf, String)> = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, prefix)) = stack.pop() {

@@ -37,22 +37,6 @@ use tabella_tally::messages::HttpStore;
 use tabella_tally::service::anchor::contracts::{Chain, OnChainElection, Registry, Signer};
 use tabella_tally::service::{self, AnchorConfig, Backend, ChainSpec, Limits};
 
-/// Generates, for each test body, one `#[test]` per backend: `sqlite::name` and
-/// `postgres::name`. `async` bodies take the database and run on a multi-threaded runtime;
-/// `sync` bodies (real HTTP with blocking clients) run on the test's own thread.
-macro_rules! both_backends {
-    (async: [$($a:ident),* $(,)?], sync: [$($s:ident),* $(,)?] $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $a() { super::run_async(super::Backend::Sqlite, stringify!($a), super::$a) })*
-            $(#[test] fn $s() { super::run_sync(super::Backend::Sqlite, stringify!($s), super::$s) })*
-        }
-        mod postgres {
-            $(#[test] fn $a() { super::run_async(super::Backend::Postgres, stringify!($a), super::$a) })*
-            $(#[test] fn $s() { super::run_sync(super::Backend::Postgres, stringify!($s), super::$s) })*
-        }
-    };
-}
-
 both_backends! {
     async: [
         cast_answers_a_verifiable_receipt_and_a_resubmission_gets_the_same_bytes,

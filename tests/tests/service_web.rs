@@ -27,20 +27,6 @@ use tabella_tally::api::{AdminStatus, AnchorKind, ElectionInfo, ElectionState, T
 use tabella_tally::client::ElectionClient;
 use tabella_tally::service::{self, Backend, Booth, BoothLoadError, ServeOptions};
 
-/// As in `tests/service.rs`: each body once on SQLite and once on PostgreSQL.
-macro_rules! both_backends {
-    (async: [$($a:ident),* $(,)?], sync: [$($s:ident),* $(,)?] $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $a() { super::run_async(super::Backend::Sqlite, stringify!($a), super::$a) })*
-            $(#[test] fn $s() { super::run_sync(super::Backend::Sqlite, stringify!($s), super::$s) })*
-        }
-        mod postgres {
-            $(#[test] fn $a() { super::run_async(super::Backend::Postgres, stringify!($a), super::$a) })*
-            $(#[test] fn $s() { super::run_sync(super::Backend::Postgres, stringify!($s), super::$s) })*
-        }
-    };
-}
-
 both_backends! {
     async: [
         booth_files_are_served_with_their_types_gzip_etags_and_policy,
@@ -661,20 +647,14 @@ fn http_get_with(
 
 /// Every file under `dir`, as record paths, with its bytes.
 fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
-            if entry.file_type().unwrap().is_dir() {
-                walk(&entry.path(), &format!("{name}/"), out);
-            } else {
-                out.insert(name, std::fs::read(entry.path()).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, "", &mut out);
-    out
+    tabella_tally::verify::files_under(dir)
+        .unwrap()
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(dir.join(&path)).unwrap();
+            (path, bytes)
+        })
+        .collect()
 }
 
 /// Asserts that the service serves every file of the exported record in `dir`, byte for byte,

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! Fixtures of the election service tests (`tests/service.rs`): a database of either backend,
+//! Fixtures of the election service tests (`tests/service.rs`, `tests/service_web.rs`): a database of either backend,
 //! the service driven in process (`app(state).oneshot(request)`) or over real HTTP
 //! (`service::spawn`), an election with its key ceremony and roll, voters and their ballots, and
 //! snapshots of everything a refused ballot must leave unchanged.
@@ -35,6 +35,25 @@ use tabella_tally::service::{
 };
 use tabella_tests::postgres::{database_or_skip, TestDatabase};
 use tower::ServiceExt as _;
+
+/// Generates, for each test body, one `#[test]` per backend: `sqlite::name` and
+/// `postgres::name`. `async` bodies take the database and run on a multi-threaded runtime;
+/// `sync` bodies (real HTTP with blocking clients) run on the test's own thread. The bodies,
+/// [`run_async`], [`run_sync`] and [`Backend`] must be in scope where it is used.
+macro_rules! both_backends {
+    (async: [$($a:ident),* $(,)?], sync: [$($s:ident),* $(,)?] $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $a() { super::run_async(super::Backend::Sqlite, stringify!($a), super::$a) })*
+            $(#[test] fn $s() { super::run_sync(super::Backend::Sqlite, stringify!($s), super::$s) })*
+        }
+        mod postgres {
+            $(#[test] fn $a() { super::run_async(super::Backend::Postgres, stringify!($a), super::$a) })*
+            $(#[test] fn $s() { super::run_sync(super::Backend::Postgres, stringify!($s), super::$s) })*
+        }
+    };
+}
+
+pub(crate) use both_backends;
 
 /// The officials' token of every test service.
 pub const TOKEN: &str = "officials-test-token-7c1f";
