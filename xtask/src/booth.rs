@@ -7,7 +7,8 @@
 //!    out of the binary: two clones in different directories build the same bytes.
 //! 3. Runs `wasm-bindgen --target web` into `DIR/app`, copies `index.html`, `app/boot.js` and
 //!    `app/style.css`, and writes `booth.json` ([`BoothManifest`] over every other file).
-//! 4. Prints the booth digest and the sizes, and fails if the gzip-compressed bundle exceeds
+//! 4. Checks that no file carries this machine's build paths (the remapping held), prints the
+//!    booth digest and the sizes, and fails if the gzip-compressed bundle exceeds
 //!    [`MAX_GZIP_BYTES`].
 
 use std::env;
@@ -96,6 +97,13 @@ pub(crate) fn booth(root: &Path, out: Option<&Path>) -> Result<()> {
     }
 
     let files = bundle_files(&out)?;
+    let leaks = build_paths_in(&files, root, &cargo_home()?);
+    ensure!(
+        leaks.is_empty(),
+        "the booth is not reproducible: it carries this machine's build paths ({}); \
+         were the --remap-path-prefix flags overridden?",
+        leaks.join("; ")
+    );
     let manifest = BoothManifest::from_files(
         files
             .iter()
@@ -256,6 +264,30 @@ fn bundle_files(out: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(files)
 }
 
+/// Where `files` carry the paths of this build's sources, which would make the bundle's bytes
+/// depend on the directory it was built in: the workspace's crates under `root`, and the
+/// registry's sources under `cargo_home` (panic locations name their files). Each as "FILE
+/// has PATH". The build remaps both, so a clean bundle has none.
+fn build_paths_in(files: &[(String, Vec<u8>)], root: &Path, cargo_home: &Path) -> Vec<String> {
+    let mut needles: Vec<String> = ["crypto", APP_DIR]
+        .into_iter()
+        .map(|member| format!("{}/{member}/src/", root.display()))
+        .collect();
+    needles.push(format!("{}/registry/src/", cargo_home.display()));
+    let mut leaks = Vec::new();
+    for (path, bytes) in files {
+        for needle in &needles {
+            if bytes
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+            {
+                leaks.push(format!("{path} has {needle}"));
+            }
+        }
+    }
+    leaks
+}
+
 /// The bundle's sizes.
 #[derive(Debug, PartialEq, Eq)]
 struct Sizes {
@@ -330,6 +362,34 @@ mod tests {
             .collect();
         assert!(removed.contains(&"RUSTFLAGS".to_owned()), "{removed:?}");
         assert!(booth_build(Path::new("/work/my booth")).is_err());
+    }
+
+    #[test]
+    fn build_paths_left_in_the_bundle_are_found_and_remapped_ones_are_not() {
+        let (root, home) = (Path::new("/home/me/tabella"), Path::new("/home/me/.cargo"));
+        let clean = vec![
+            (
+                "index.html".to_owned(),
+                b"<script src=/app/boot.js>".to_vec(),
+            ),
+            (
+                "app/x.wasm".to_owned(),
+                b"\0asm /tabella/crypto/src/ballot.rs /cargo/registry/src/index/x/lib.rs".to_vec(),
+            ),
+        ];
+        assert!(build_paths_in(&clean, root, home).is_empty());
+        let leaky = vec![(
+            "app/x.wasm".to_owned(),
+            b"\0asm /home/me/tabella/ballot-app/src/lib.rs /home/me/.cargo/registry/src/x.rs"
+                .to_vec(),
+        )];
+        assert_eq!(
+            build_paths_in(&leaky, root, home),
+            [
+                "app/x.wasm has /home/me/tabella/ballot-app/src/",
+                "app/x.wasm has /home/me/.cargo/registry/src/"
+            ]
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::env;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -93,7 +93,8 @@ enum Step {
     /// than the lock file, then `node contracts/scripts/compile.js --check` (the committed ABI and
     /// bytecode are what the pinned solc compiles, byte for byte).
     Contracts,
-    /// `cargo clippy --workspace --all-targets --locked -- -D warnings`.
+    /// `cargo clippy --workspace --all-targets --locked -- -D warnings`, then the same for the
+    /// web ballot's library on wasm32 (`-p tabella-ballot-app --lib --target wasm32-unknown-unknown`).
     Clippy,
     /// `cargo xtask booth`: the web ballot's reproducible bundle in `target/booth/dist`, which
     /// the browser tests of the next step serve (and within the 1.5 MB compressed budget).
@@ -112,9 +113,11 @@ enum Step {
     Bench,
     /// `cargo doc --workspace --no-deps --locked` with warnings denied.
     Doc,
-    /// The end-to-end run in release mode: `tabella demo --voters 1000 --no-serve` through the
-    /// real HTTP service, with a 3-of-5 trustee key and two trustees absent at the tally; its
-    /// election record goes to `target/demo-record` and must pass every check of the verifier.
+    /// The end-to-end run: `tabella demo --voters 1000 --no-serve` through the real HTTP
+    /// service, with a 3-of-5 trustee key and two trustees absent at the tally, serving the
+    /// booth step's bundle; its election record goes to `target/demo-record` and must pass
+    /// every check of the verifier. It runs the `tabella` binary of the test step's build
+    /// (`cargo test --no-run` says where), so nothing is compiled again.
     Demo,
 }
 
@@ -159,15 +162,7 @@ impl Step {
             Step::Booth => return Vec::new(),
             Step::Contracts => return contracts_commands(root),
             Step::Fmt => cmd.args(["fmt", "--all", "--", "--check"]),
-            Step::Clippy => cmd.args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ]),
+            Step::Clippy => return clippy_commands(root),
             Step::Test => cmd.args(["test", "--workspace", "--locked"]),
             Step::BrowserCrypto => browser::crypto_tests(&mut cmd, root),
             Step::Bench => cmd.args([
@@ -187,22 +182,8 @@ impl Step {
                 cmd.env("RUSTDOCFLAGS", flags)
                     .args(["doc", "--workspace", "--no-deps", "--locked"])
             }
-            Step::Demo => cmd
-                .args(demo_args())
-                .args(["--booth", booth::DEFAULT_OUT])
-                .args([
-                    "--record",
-                    DEMO_RECORD,
-                    "--no-serve",
-                    "--voters",
-                    "1000",
-                    "--trustees",
-                    "5",
-                    "--threshold",
-                    "3",
-                    "--absent",
-                    "2",
-                ]),
+            // The build, then `run` starts the binary it names (`demo_command`).
+            Step::Demo => cmd.args(TEST_BUILD),
         };
         vec![cmd]
     }
@@ -223,12 +204,103 @@ impl Step {
         }
         if self == Step::Demo {
             remove_old_record(&root.join(DEMO_RECORD))?;
+            let [mut build] = <[Command; 1]>::try_from(self.commands(root))
+                .map_err(|_| anyhow::anyhow!("the demo step has one build command"))?;
+            let tabella = built_tabella(&mut build)?;
+            return run(&mut demo_command(root, &tabella));
         }
         for mut cmd in self.commands(root) {
             run(&mut cmd)?;
         }
         Ok(())
     }
+}
+
+/// The test step's build, as the demo step repeats it to learn where the `tabella` binary is:
+/// nothing is compiled again after the test step, and the demo runs the binary the tests ran
+/// (test profile: the dependencies optimised, as in a release build).
+const TEST_BUILD: [&str; 6] = [
+    "test",
+    "--workspace",
+    "--locked",
+    "--no-run",
+    "--message-format",
+    "json-render-diagnostics",
+];
+
+/// Runs `build` (cargo with JSON messages) and returns the `tabella` binary it built.
+fn built_tabella(build: &mut Command) -> Result<PathBuf> {
+    println!("==> {}", display(build));
+    let output = build
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start `{}`", display(build)))?;
+    if !output.status.success() {
+        bail!("`{}` failed ({})", display(build), output.status);
+    }
+    let messages = String::from_utf8_lossy(&output.stdout);
+    tabella_executable(&messages).with_context(|| {
+        format!(
+            "`{}` did not say where it built the tabella binary",
+            display(build)
+        )
+    })
+}
+
+/// The `tabella` binary's path in cargo's JSON messages (one per line).
+fn tabella_executable(messages: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "tabella")
+        .filter(|m| {
+            m["target"]["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"))
+        })
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+}
+
+/// The demo step's run: 1,000 voters through HTTP with `--no-serve`, a 3-of-5 key and two
+/// trustees absent, serving the booth the booth step built, its record in [`DEMO_RECORD`].
+fn demo_command(root: &Path, tabella: &Path) -> Command {
+    let mut cmd = Command::new(tabella);
+    cmd.current_dir(root).args([
+        "demo",
+        "--booth",
+        booth::DEFAULT_OUT,
+        "--record",
+        DEMO_RECORD,
+        "--no-serve",
+        "--voters",
+        "1000",
+        "--trustees",
+        "5",
+        "--threshold",
+        "3",
+        "--absent",
+        "2",
+    ]);
+    cmd
+}
+
+/// The clippy step: the whole workspace natively, then the web ballot for wasm32, where its
+/// pages and browser glue are (natively only its pure logic builds).
+fn clippy_commands(root: &Path) -> Vec<Command> {
+    let targets: [&[&str]; 2] = [
+        &["--workspace", "--all-targets"],
+        &["-p", "tabella-ballot-app", "--lib", "--target", WASM_TARGET],
+    ];
+    targets
+        .into_iter()
+        .map(|selection| {
+            let mut cmd = cargo(root);
+            cmd.arg("clippy")
+                .args(selection)
+                .args(["--locked", "--", "-D", "warnings"]);
+            cmd
+        })
+        .collect()
 }
 
 /// The reference step: the verifier over the stored vectors, then its self-test (every changed
@@ -463,7 +535,7 @@ fn ensure_toolchain(steps: &[Step]) -> Result<()> {
     if needs(Step::Clippy) {
         components.push("clippy");
     }
-    let needs_wasm = needs(Step::BrowserCrypto) || needs(Step::Booth);
+    let needs_wasm = needs(Step::Clippy) || needs(Step::BrowserCrypto) || needs(Step::Booth);
     if components.is_empty() && !needs_wasm {
         return Ok(());
     }
@@ -517,7 +589,7 @@ fn rustup_list(args: &[&str]) -> Option<Vec<String>> {
     )
 }
 
-/// The arguments of `cargo` that build and run `tabella demo` in release mode.
+/// The arguments of `cargo` that build and run `tabella demo` in release mode (`cargo xtask demo`).
 fn demo_args() -> [&'static str; 9] {
     [
         "run",
@@ -638,16 +710,51 @@ mod tests {
     }
 
     #[test]
-    fn demo_step_writes_its_record_under_target() {
-        let commands = Step::Demo.commands(Path::new("."));
-        let line = commands
+    fn clippy_checks_the_workspace_and_the_web_ballot_on_wasm32() {
+        let lines: Vec<String> = Step::Clippy
+            .commands(Path::new("."))
             .iter()
             .map(display)
-            .collect::<Vec<_>>()
-            .join(" && ");
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "cargo clippy --workspace --all-targets --locked -- -D warnings".to_owned(),
+                format!(
+                    "cargo clippy -p tabella-ballot-app --lib --target {WASM_TARGET} --locked -- -D warnings"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn demo_step_runs_the_test_builds_tabella_and_writes_its_record_under_target() {
+        let build: Vec<String> = Step::Demo
+            .commands(Path::new("."))
+            .iter()
+            .map(display)
+            .collect();
+        assert_eq!(
+            build,
+            ["cargo test --workspace --locked --no-run --message-format json-render-diagnostics"]
+        );
+        let messages = [
+            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["lib"]},"executable":null}"#,
+            "not json",
+            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["test"]},"executable":"/t/deps/tabella-1"}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["bin"]},"executable":"/t/debug/tabella"}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            tabella_executable(&messages),
+            Some(PathBuf::from("/t/debug/tabella"))
+        );
+        assert_eq!(tabella_executable(&messages[..messages.len() / 2]), None);
+        let line = display(&demo_command(Path::new("."), Path::new("/t/debug/tabella")));
         assert!(
-            line.contains(&format!(
-                "demo --booth {} --record {DEMO_RECORD} --no-serve",
+            line.starts_with(&format!(
+                "tabella demo --booth {} --record {DEMO_RECORD} --no-serve",
                 booth::DEFAULT_OUT
             )),
             "{line}"
