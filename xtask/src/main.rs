@@ -698,10 +698,8 @@ mod tests {
             position(Step::Reference).map(|i| i + 1)
         );
         assert!(!Step::SLOW.contains(&Step::Reference));
-        let commands = Step::Reference.commands(Path::new("."));
-        let lines: Vec<String> = commands.iter().map(display).collect();
         assert_eq!(
-            lines,
+            command_lines(Step::Reference),
             [
                 format!("python3 {REFERENCE_VERIFIER}"),
                 format!("python3 {REFERENCE_VERIFIER} --self-test"),
@@ -709,15 +707,15 @@ mod tests {
         );
     }
 
+    /// The step's commands as lines.
+    fn command_lines(step: Step) -> Vec<String> {
+        step.commands(Path::new(".")).iter().map(display).collect()
+    }
+
     #[test]
     fn clippy_checks_the_workspace_and_the_web_ballot_on_wasm32() {
-        let lines: Vec<String> = Step::Clippy
-            .commands(Path::new("."))
-            .iter()
-            .map(display)
-            .collect();
         assert_eq!(
-            lines,
+            command_lines(Step::Clippy),
             [
                 "cargo clippy --workspace --all-targets --locked -- -D warnings".to_owned(),
                 format!(
@@ -729,13 +727,8 @@ mod tests {
 
     #[test]
     fn demo_step_runs_the_test_builds_tabella_and_writes_its_record_under_target() {
-        let build: Vec<String> = Step::Demo
-            .commands(Path::new("."))
-            .iter()
-            .map(display)
-            .collect();
         assert_eq!(
-            build,
+            command_lines(Step::Demo),
             ["cargo test --workspace --locked --no-run --message-format json-render-diagnostics"]
         );
         let messages = [

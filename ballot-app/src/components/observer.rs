@@ -30,9 +30,9 @@ use crate::web::integrity::BoothCheck;
 /// How much of `ballots.jsonl` the verifier gets at a time: a few lines.
 const CHUNK: usize = 32 * 1024;
 
-/// Ballots the verifier checks together: a batch of 16 takes a tenth of a second or two in
-/// the browser, so the page stays responsive and the progress bar moves (the default, 256,
-/// would freeze the page for seconds at a time).
+/// Ballots the verifier checks together. The page is frozen while a batch is checked, so a
+/// batch is kept small: 16 ballots' proofs rather than the verifier's default 256, so that the
+/// progress bar moves and the page answers between batches.
 const BATCH: usize = 16;
 
 /// The progress bar's scale: documents take the first tenth, ballots the rest.

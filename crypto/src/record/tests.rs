@@ -101,15 +101,21 @@ fn synthetic_record_passes_every_check() {
 fn small_batches_check_each_line_as_it_arrives_and_report_the_same() {
     let (files, _) = record();
     let expected = verify(&files);
-    let mut v = RecordVerifier::new(
-        &files[INDEX],
-        VerifyOptions::default(),
-        &mut ChaCha20Rng::seed_from_u64(1),
-    )
-    .with_batch_size(1);
-    for path in v.documents() {
-        v.document(&path, &files[&path]);
-    }
+    let with_documents = |batch: Option<usize>| {
+        let mut v = RecordVerifier::new(
+            &files[INDEX],
+            VerifyOptions::default(),
+            &mut ChaCha20Rng::seed_from_u64(1),
+        );
+        if let Some(lines) = batch {
+            v = v.with_batch_size(lines);
+        }
+        for path in v.documents() {
+            v.document(&path, &files[&path]);
+        }
+        v
+    };
+    let mut v = with_documents(Some(1));
     let ballots = &files[BALLOTS];
     let mut lines = 0;
     for line in ballots.split_inclusive(|&b| b == b'\n') {
@@ -120,14 +126,7 @@ fn small_batches_check_each_line_as_it_arrives_and_report_the_same() {
     }
     assert!(lines > 1);
     // With the default batch, nothing is checked until the end of so short a file.
-    let mut default = RecordVerifier::new(
-        &files[INDEX],
-        VerifyOptions::default(),
-        &mut ChaCha20Rng::seed_from_u64(1),
-    );
-    for path in default.documents() {
-        default.document(&path, &files[&path]);
-    }
+    let mut default = with_documents(None);
     default.ballots(ballots);
     assert_eq!(default.entries_checked(), 0);
     let report = v.finish();
