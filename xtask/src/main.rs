@@ -252,7 +252,9 @@ fn tabella_executable(messages: &str) -> Option<PathBuf> {
     messages
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        // The binary itself, not its unit tests (also a `bin` target, with `profile.test`).
         .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "tabella")
+        .filter(|m| m["profile"]["test"] == false)
         .filter(|m| {
             m["target"]["kind"]
                 .as_array()
@@ -734,8 +736,9 @@ mod tests {
         let messages = [
             r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["lib"]},"executable":null}"#,
             "not json",
-            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["test"]},"executable":"/t/deps/tabella-1"}"#,
-            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["bin"]},"executable":"/t/debug/tabella"}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["test"]},"profile":{"test":true},"executable":"/t/deps/tabella-1"}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["bin"]},"profile":{"test":true},"executable":"/t/deps/tabella-2"}"#,
+            r#"{"reason":"compiler-artifact","target":{"name":"tabella","kind":["bin"]},"profile":{"test":false},"executable":"/t/debug/tabella"}"#,
             r#"{"reason":"build-finished","success":true}"#,
         ]
         .join("\n");
