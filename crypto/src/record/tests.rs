@@ -73,6 +73,19 @@ pub(crate) fn verify_with(files: &Files, options: VerifyOptions) -> Report {
     v.finish()
 }
 
+/// The outcome of `check` in `report`.
+fn outcome(report: &Report, check: Check) -> Outcome {
+    report.checks[check as usize].outcome
+}
+
+/// The detail of `check` in `report` ("" when there is none).
+fn detail(report: &Report, check: Check) -> String {
+    report.checks[check as usize]
+        .detail
+        .clone()
+        .unwrap_or_default()
+}
+
 pub(crate) fn first_failure(report: &Report) -> Option<(Check, String)> {
     report
         .first_failure()
@@ -1629,17 +1642,6 @@ mod chain {
         )
     }
 
-    fn outcome(report: &Report, check: Check) -> Outcome {
-        report.checks[check as usize].outcome
-    }
-
-    fn detail(report: &Report, check: Check) -> String {
-        report.checks[check as usize]
-            .detail
-            .clone()
-            .unwrap_or_default()
-    }
-
     /// Asserts that `check`, and no other check, failed, first with words containing `needle`.
     fn expect_only(report: &Report, check: Check, needle: &str, what: &str) {
         let not_passed: Vec<Check> = report
@@ -2192,17 +2194,6 @@ mod booth {
     use crate::booth::{BoothDigest, BoothManifest};
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    fn outcome(report: &Report, check: Check) -> Outcome {
-        report.checks[check as usize].outcome
-    }
-
-    fn detail(report: &Report, check: Check) -> String {
-        report.checks[check as usize]
-            .detail
-            .clone()
-            .unwrap_or_default()
-    }
 
     fn digest(text: &[u8]) -> BoothDigest {
         BoothManifest::from_files([("index.html", text)])
