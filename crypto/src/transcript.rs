@@ -81,6 +81,8 @@ pub(crate) mod labels {
     pub const TRUSTEE_SIGNATURE: &[u8] = b"tabella/v1/trustee-signature";
     /// A dealer's proof of knowledge of its constant coefficient.
     pub const DKG_COEFFICIENT: &[u8] = b"tabella/v1/dkg-coefficient";
+    /// A dealer's proof of knowledge of a share envelope's ephemeral secret `e = log_G E`.
+    pub const SHARE_EPHEMERAL: &[u8] = b"tabella/v1/share-ephemeral";
     /// A complaint's proof that the revealed envelope key is the recipient's.
     pub const SHARE_REVEAL: &[u8] = b"tabella/v1/share-reveal";
     /// Random weights of the unit-vector batching.

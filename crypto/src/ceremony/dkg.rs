@@ -10,7 +10,7 @@ use rand_core::CryptoRngCore;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::envelope::{EnvelopeContext, SEALED_LEN};
+use super::envelope::{EnvelopeContext, SealedShare, SEALED_LEN};
 use super::{
     index, serde_bytes, serde_dleq, Canonical, CeremonyError, CeremonyId, CeremonyParams,
     MessageDigest, Signature, TrusteeIdentity,
@@ -18,6 +18,7 @@ use super::{
 use crate::elgamal::{PublicKey, SecretKey};
 use crate::group::{g_table, serde_element, Element, Scalar};
 use crate::proofs::disjunctive::DleqProof;
+use crate::proofs::msm::Msm;
 use crate::proofs::schnorr::SchnorrProof;
 use crate::transcript::{labels, TranscriptProtocol, PROTOCOL_VERSION};
 
@@ -33,6 +34,9 @@ pub struct EncryptedShare {
     /// The ephemeral key `E = e·G`.
     #[serde(with = "serde_element")]
     pub ephemeral: Element,
+    /// The dealer's Schnorr proof of knowledge of `e = log_G E`, bound to the ceremony, the
+    /// dealer, the recipient, its identity key and `E` (spec/ceremonies.md §2.3, DKG-ENV-2).
+    pub ephemeral_proof: SchnorrProof,
     /// ChaCha20-Poly1305 of the 32-byte share (48 bytes).
     #[serde(with = "serde_bytes")]
     pub sealed: Vec<u8>,
@@ -93,6 +97,7 @@ fn dealer_body(
     for s in shares {
         w.u32(s.recipient);
         w.fixed(s.ephemeral.as_bytes());
+        w.fixed(&s.ephemeral_proof.to_bytes());
         w.bytes(&s.sealed);
     }
     w
@@ -115,7 +120,8 @@ impl DealerMessage {
     }
 
     /// Checks everything about the message that needs no secret: ceremony, index, signature,
-    /// number of commitments, proof of knowledge, one well-formed envelope per trustee.
+    /// number of commitments, proof of knowledge, one well-formed envelope per trustee, and the
+    /// proof of knowledge of each envelope's ephemeral secret (spec/ceremonies.md §2.2).
     pub fn validate(
         &self,
         params: &CeremonyParams,
@@ -169,10 +175,57 @@ impl DealerMessage {
                 ));
             }
         }
-        Ok(())
+        self.check_ephemeral_proofs(params, &id, rng)
     }
 
-    fn envelope<'a>(
+    /// DKG-ENV-2: every envelope's proof of knowledge of `log_G E`. The `n` equations are
+    /// checked together in one multiscalar multiplication with random weights; only when that
+    /// fails are they checked one by one, to name the first bad envelope. Both ways accept
+    /// exactly the same messages, except with probability 2⁻¹²⁸ over the verifier's weights.
+    fn check_ephemeral_proofs(
+        &self,
+        params: &CeremonyParams,
+        id: &CeremonyId,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(), String> {
+        let reason = |recipient: u32| {
+            format!(
+                "the proof of knowledge of the ephemeral key of the share for trustee \
+                 {recipient} does not verify"
+            )
+        };
+        let mut batch = Msm::new();
+        for share in &self.shares {
+            let Some((envelope, _)) = self.envelope(params, id, share.recipient) else {
+                return Err(reason(share.recipient));
+            };
+            envelope
+                .verify_ephemeral_into(&share.ephemeral_proof, &mut batch, rng)
+                .map_err(|_| reason(share.recipient))?;
+        }
+        if batch.holds() {
+            return Ok(());
+        }
+        for share in &self.shares {
+            let mut one = Msm::new();
+            let holds = self
+                .envelope(params, id, share.recipient)
+                .is_some_and(|(envelope, _)| {
+                    envelope
+                        .verify_ephemeral_into(&share.ephemeral_proof, &mut one, rng)
+                        .is_ok()
+                        && one.holds()
+                });
+            if !holds {
+                return Err(reason(share.recipient));
+            }
+        }
+        // Unreachable: a weighted sum of equations that each hold also holds. Refuse rather than
+        // accept a message the batch did not pass.
+        Err("its envelopes' proofs of knowledge could not be checked together".to_owned())
+    }
+
+    pub(crate) fn envelope<'a>(
         &'a self,
         params: &'a CeremonyParams,
         id: &'a CeremonyId,
@@ -208,12 +261,16 @@ impl DealerMessage {
         rng: &mut impl CryptoRngCore,
     ) {
         let key = params.trustee(recipient).unwrap().identity_key;
-        let (ephemeral, sealed) =
-            EnvelopeContext::seal(&self.ceremony, self.dealer, recipient, &key, value, rng)
-                .unwrap();
+        let SealedShare {
+            ephemeral,
+            proof,
+            sealed,
+        } = EnvelopeContext::seal(&self.ceremony, self.dealer, recipient, &key, value, rng)
+            .unwrap();
         self.shares[recipient as usize - 1] = EncryptedShare {
             recipient,
             ephemeral,
+            ephemeral_proof: proof,
             sealed,
         };
     }
@@ -257,7 +314,7 @@ impl DealerMessage {
     }
 
     /// `Σₖ jᵏ·Aᵢₖ`: the public image `fᵢ(j)·G` of trustee `j`'s share.
-    fn share_image(&self, j: u32) -> RistrettoPoint {
+    pub(crate) fn share_image(&self, j: u32) -> RistrettoPoint {
         eval_points(self.commitments.iter().map(|c| c.point), j)
     }
 }
@@ -304,7 +361,11 @@ pub fn deal(
     for (position, announcement) in params.trustees.iter().enumerate() {
         let recipient = index(position);
         let value = Zeroizing::new(eval_scalar(&coefficients, recipient));
-        let (ephemeral, sealed) = EnvelopeContext::seal(
+        let SealedShare {
+            ephemeral,
+            proof,
+            sealed,
+        } = EnvelopeContext::seal(
             &id,
             dealer,
             recipient,
@@ -315,6 +376,7 @@ pub fn deal(
         shares.push(EncryptedShare {
             recipient,
             ephemeral,
+            ephemeral_proof: proof,
             sealed,
         });
     }

@@ -21,12 +21,16 @@
 //!
 //! No I/O happens here: the `tabella` CLI moves the messages (files or HTTP).
 
+#[cfg(test)]
+mod attack_tests;
 mod dkg;
 mod envelope;
 mod identity;
 pub(crate) mod tally;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors;
 
 use rand_core::CryptoRngCore;
 use sha2::{Digest, Sha256};

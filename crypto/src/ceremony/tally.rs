@@ -20,7 +20,7 @@ const REQUEST: &[u8] = b"tally-request";
 const PARTIAL: &[u8] = b"partial-decryption";
 
 /// The largest count a tally request may ask to decrypt (the discrete-log search bound).
-pub const MAX_COUNT: u64 = 1 << 40;
+pub use crate::elgamal::MAX_COUNT;
 
 /// One aggregate ciphertext to decrypt, with a label such as `contest/selection`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use super::*;
-use crate::elgamal::{Ciphertext, SecretKey};
+use crate::elgamal::{Ciphertext, PublicKey, SecretKey};
 use crate::group::{g, Element, Scalar};
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -472,9 +472,82 @@ fn dealer_message_checks_each_fail() {
     assert!(check(&m, &mut rng).contains("47 bytes"));
     let m = resigned(&|m| m.dealer = 9, &mut rng);
     assert!(check(&m, &mut rng).contains("outside 1..=3"));
+    // DKG-ENV-2: each envelope's proof of knowledge of log_G E is bound to its envelope.
+    let ephemeral = |trustee: u32| {
+        format!("proof of knowledge of the ephemeral key of the share for trustee {trustee}")
+    };
+    let m = resigned(
+        &|m| {
+            let proof = m.shares[0].ephemeral_proof;
+            m.shares[0].ephemeral_proof = m.shares[1].ephemeral_proof;
+            m.shares[1].ephemeral_proof = proof;
+        },
+        &mut rng,
+    );
+    assert!(check(&m, &mut rng).contains(&ephemeral(1)));
+    // Another E under the right proof: the ephemeral key of another dealer's envelope.
+    let m = resigned(
+        &|m| m.shares[2].ephemeral = c.dealers[1].shares[2].ephemeral,
+        &mut rng,
+    );
+    assert!(check(&m, &mut rng).contains(&ephemeral(3)));
+    // Another dealer's envelope for the same recipient, proof included: bound to its dealer.
+    let m = resigned(&|m| m.shares[1] = c.dealers[2].shares[1].clone(), &mut rng);
+    assert!(check(&m, &mut rng).contains(&ephemeral(2)));
+    // A shifted E (E + 7·G) under the original proof.
+    let m = resigned(
+        &|m| {
+            let z = Element::new(g() * Scalar::from(7u64));
+            m.shares[0].ephemeral = Element::new(m.shares[0].ephemeral.point + z.point);
+        },
+        &mut rng,
+    );
+    assert!(check(&m, &mut rng).contains(&ephemeral(1)));
     let mut m = honest.clone();
     m.ceremony = CeremonyId([0; 32]);
     assert!(check(&m, &mut rng).contains("another ceremony"));
+}
+
+/// DKG-ENV-2: the proof of knowledge of `log_G E` verifies for its envelope only: another
+/// ceremony, dealer, recipient, recipient key or `E` fails it.
+#[test]
+fn ephemeral_proofs_are_bound_to_every_field_of_their_envelope() {
+    use super::envelope::{EnvelopeContext, SealedShare};
+    use crate::proofs::msm::Msm;
+    let mut rng = rng(21);
+    let (ceremony, other_ceremony) = (CeremonyId([1; 32]), CeremonyId([2; 32]));
+    let (key, other_key) = (
+        SecretKey::generate(&mut rng).public_key(),
+        SecretKey::generate(&mut rng).public_key(),
+    );
+    let SealedShare {
+        ephemeral, proof, ..
+    } = EnvelopeContext::seal(&ceremony, 1, 2, &key, &Scalar::from(5u64), &mut rng).unwrap();
+    let other_ephemeral = Element::new(ephemeral.point + g());
+    let holds = |ceremony: &CeremonyId,
+                 dealer: u32,
+                 recipient: u32,
+                 recipient_key: &PublicKey,
+                 ephemeral: &Element,
+                 rng: &mut ChaCha20Rng| {
+        let mut msm = Msm::new();
+        EnvelopeContext {
+            ceremony,
+            dealer,
+            recipient,
+            recipient_key,
+            ephemeral,
+        }
+        .verify_ephemeral_into(&proof, &mut msm, rng)
+        .is_ok()
+            && msm.holds()
+    };
+    assert!(holds(&ceremony, 1, 2, &key, &ephemeral, &mut rng));
+    assert!(!holds(&other_ceremony, 1, 2, &key, &ephemeral, &mut rng));
+    assert!(!holds(&ceremony, 3, 2, &key, &ephemeral, &mut rng));
+    assert!(!holds(&ceremony, 1, 3, &key, &ephemeral, &mut rng));
+    assert!(!holds(&ceremony, 1, 2, &other_key, &ephemeral, &mut rng));
+    assert!(!holds(&ceremony, 1, 2, &key, &other_ephemeral, &mut rng));
 }
 
 #[test]

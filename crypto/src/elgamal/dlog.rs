@@ -9,6 +9,11 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 
 use super::ElGamalError;
+
+/// The largest count the tally decrypts: the bound of its discrete-log search (2^40). A tally
+/// request may not ask for more (spec/ceremonies.md §3.1), and a manifest is refused for an
+/// electorate whose totals could exceed it (spec/crypto.md §7.5, MANIFEST-5).
+pub const MAX_COUNT: u64 = 1 << 40;
 use crate::group::{g, g_table};
 
 /// A table that solves `P = m·G` for `m` in `0..=max` in `O(√max)` time and memory.

@@ -16,7 +16,7 @@ use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub use decryption::DecryptionShare;
-pub use dlog::DiscreteLogTable;
+pub use dlog::{DiscreteLogTable, MAX_COUNT};
 
 use crate::group::{g_table, serde_hex, Element, EncodingError, Reader};
 

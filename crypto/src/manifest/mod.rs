@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::booth::BoothDigest;
+use crate::elgamal::MAX_COUNT;
 
 /// Largest number of selections in a plurality or approval contest.
 pub const MAX_SELECTIONS: usize = 256;
@@ -59,6 +60,19 @@ pub enum ManifestError {
         contest: String,
         /// What is wrong.
         reason: String,
+    },
+    /// With this many eligible voters, a selection's total could exceed what the tally can
+    /// decrypt (MANIFEST-5).
+    #[error("contest `{contest}`: with {voters} eligible voters a selection's total could reach \
+             {voters} × {max_per_selection}, more than the largest total the tally can decrypt \
+             ({MAX_COUNT}); allow at most {} per selection for this electorate", MAX_COUNT / .voters.max(&1))]
+    TallyBoundExceeded {
+        /// Contest id.
+        contest: String,
+        /// The number of eligible voters (credentials).
+        voters: u64,
+        /// The contest's largest value per selection.
+        max_per_selection: u64,
     },
 }
 
@@ -434,6 +448,29 @@ impl Manifest {
         Ok(())
     }
 
+    /// MANIFEST-5: checks that the tally can decrypt every total this manifest allows with
+    /// `voters` eligible voters: for every contest, `voters × max_per_selection ≤ 2^40`
+    /// ([`MAX_COUNT`]), the bound the tally request uses (`TallyRequest::for_sums` asks for
+    /// `counted × max_per_selection`, and at most every eligible voter is counted). Without it a
+    /// score contest with `max_score = 2^32 − 1` would be accepted and its tally refused from
+    /// the 257th counted ballot on.
+    pub fn check_capacity(&self, voters: u64) -> Result<(), ManifestError> {
+        for contest in &self.contests {
+            let max_per_selection = contest.style.max_per_selection();
+            if voters
+                .checked_mul(max_per_selection)
+                .is_none_or(|total| total > MAX_COUNT)
+            {
+                return Err(ManifestError::TallyBoundExceeded {
+                    contest: contest.id.clone(),
+                    voters,
+                    max_per_selection,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks a full set of choices (one list of values per contest).
     pub fn check_choices(&self, choices: &[Vec<u64>]) -> Result<(), ChoiceError> {
         if choices.len() != self.contests.len() {
@@ -548,6 +585,52 @@ mod tests {
         let mut m4 = m;
         m4.title = "U".into();
         assert_ne!(m4.hash(), h);
+    }
+
+    /// MANIFEST-5: the largest possible total, eligible voters × the largest value per
+    /// selection, must stay within the tally's discrete-log bound 2^40.
+    #[test]
+    fn manifests_whose_totals_the_tally_cannot_decrypt_are_refused_for_the_electorate() {
+        let mut m = sample();
+        m.contests.push(Contest {
+            id: "budget".into(),
+            title: "Budget".into(),
+            style: ContestStyle::Score {
+                max_score: u64::from(u32::MAX),
+            },
+            selections: vec![Selection {
+                id: "x".into(),
+                label: "X".into(),
+            }],
+        });
+        m.validate().unwrap();
+        // 256 × (2^32 − 1) < 2^40 ≤ 257 × (2^32 − 1): the tester's score contest.
+        m.check_capacity(256).unwrap();
+        let err = m.check_capacity(257).unwrap_err();
+        assert_eq!(
+            err,
+            ManifestError::TallyBoundExceeded {
+                contest: "budget".into(),
+                voters: 257,
+                max_per_selection: u64::from(u32::MAX),
+            }
+        );
+        let text = err.to_string();
+        assert!(text.contains("contest `budget`"), "{text}");
+        assert!(
+            text.contains("allow at most 4278255360 per selection"),
+            "{text}"
+        );
+        // Plurality and approval count one per voter: 2^40 voters fit, one more does not.
+        let plurality = sample();
+        plurality.check_capacity(MAX_COUNT).unwrap();
+        assert!(matches!(
+            plurality.check_capacity(MAX_COUNT + 1),
+            Err(ManifestError::TallyBoundExceeded { voters, .. }) if voters == MAX_COUNT + 1
+        ));
+        // No overflow: u64::MAX voters are refused, not wrapped.
+        assert!(m.check_capacity(u64::MAX).is_err());
+        m.check_capacity(0).unwrap();
     }
 
     const REFERENDUM: &str = r#"{"title": "Referendum", "contests": [{"id": "q1", "title": "Adopt the proposal?",

@@ -17,15 +17,14 @@
 //! branch, `z_ℓ·G₁ = a_ℓ + c_ℓ·X` and `z_ℓ·G₂ = b_ℓ + c_ℓ·(Y + δ_ℓ·G)`.
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED;
-use curve25519_dalek::ristretto::{RistrettoPoint, VartimeRistrettoPrecomputation};
+use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul;
 use merlin::Transcript;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::msm::{Base, Msm, WeightRng};
 use super::ProofError;
-use crate::group::{g, g_table, Element, Reader};
+use crate::group::{g_table, Element, Reader};
 use crate::transcript::{labels, TranscriptProtocol};
 
 const PROOF: &str = "disjunctive Chaum-Pedersen proof";
@@ -92,15 +91,21 @@ impl DisjunctiveProof {
     ///
     /// Simulated branches draw `(c_ℓ, z_ℓ)` and commit `a_ℓ = z_ℓ·G₁ − c_ℓ·X`,
     /// `b_ℓ = z_ℓ·G₂ − c_ℓ·(Y + δ_ℓ·G)`. Every branch, the real one included, computes that
-    /// simulation, in variable time: for a simulated branch its inputs are published in the proof;
-    /// for the real branch they are a dummy pair, drawn at random and then discarded. The real
-    /// commitments `a = w·G₁`, `b = w·G₂` are computed in constant time from a fresh `w` and
-    /// swapped in by constant-time selection, and the final responses mix in `x` and `real` in
-    /// constant time: `c_real = c − Σ_{ℓ≠real} c_ℓ`, `z_real = w + c_real·x`. Nothing that depends
-    /// on `x`, `w` or `real` ever reaches variable-time code.
+    /// simulation: for a simulated branch its inputs are published in the proof; for the real
+    /// branch they are a dummy pair, drawn at random and then discarded. The real commitments
+    /// `a = w·G₁`, `b = w·G₂` are computed from a fresh `w` and swapped in by constant-time
+    /// selection, and the final responses mix in `x` and `real` in constant time:
+    /// `c_real = c − Σ_{ℓ≠real} c_ℓ`, `z_real = w + c_real·x`.
     ///
-    /// `X` and `Y` are computed from the witness (`X = x·G₁`, `Y = x·G₂ − δ_real·G`), so a wrong
-    /// witness yields a proof that does not verify, never a false accepting one.
+    /// The simulation runs in constant time too (crypto.md §6.3, PROOF-CT-1): with `X = x·G` and
+    /// `Y = x·G₂ − δ_real·G` it is `a_ℓ = u_ℓ·G` and `b_ℓ = u_ℓ·G₂ + c_ℓ·(δ_real − δ_ℓ)·G` with
+    /// `u_ℓ = z_ℓ − c_ℓ·x`: three constant-time fixed-base multiplications per branch, the same
+    /// for every branch. A variable-time simulation would run in a time that an observer who
+    /// sees the proof can predict for each simulated branch (its `c_ℓ`, `z_ℓ` are published) but
+    /// not for the dummy of the real branch, which would point at the real one.
+    ///
+    /// `X` and `Y` are computed from the witness, so a wrong witness yields a proof that does not
+    /// verify, never a false accepting one.
     pub(crate) fn prove(
         t: &mut Transcript,
         st: &Statement<'_>,
@@ -114,15 +119,10 @@ impl DisjunctiveProof {
             return Err(ProofError::WitnessMismatch { proof: PROOF });
         }
         // δ of the real branch, selected in constant time.
-        let mut delta_real = Scalar::ZERO;
+        let mut delta_real = zeroize::Zeroizing::new(Scalar::ZERO);
         for (l, d) in st.offsets.iter().enumerate() {
             delta_real.conditional_assign(d, (l as u64).ct_eq(&(real as u64)));
         }
-        let big_x = g_table() * x;
-        let big_y = g2_mul(x) - g_table() * &delta_real;
-        let g2 = g2_mul(&Scalar::ONE);
-        let bases = VartimeRistrettoPrecomputation::new([g(), g2]);
-
         st.append_to(t);
         let mut challenges: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
         let mut responses: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
@@ -136,8 +136,10 @@ impl DisjunctiveProof {
             .enumerate()
         {
             let is_real = (l as u64).ct_eq(&(real as u64));
-            let a = bases.vartime_mixed_multiscalar_mul([z_l, &Scalar::ZERO], [-c_l], [big_x]);
-            let b = bases.vartime_mixed_multiscalar_mul([-(c_l * delta), *z_l], [-c_l], [big_y]);
+            // a = z·G − c·X and b = z·G₂ − c·(Y + δ·G), in constant time (see above).
+            let u = zeroize::Zeroizing::new(z_l - c_l * x);
+            let a = g_table() * &*u;
+            let b = g2_mul(&u) + g_table() * &(c_l * (*delta_real - delta));
             let a = RistrettoPoint::conditional_select(&a, &a_real, is_real);
             let b = RistrettoPoint::conditional_select(&b, &b_real, is_real);
             let (a, b) = (Element::new(a), Element::new(b));

@@ -360,6 +360,24 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
             "not strictly sorted",
         ),
         (
+            Check::V2,
+            "a cumulative contest allowing 2^32 − 1 per selection for 1,000 credentials, signed",
+            |f, s| {
+                edit::<SignedElectionParameters>(f, ELECTION, |p| {
+                    let contest = &mut p.parameters.manifest.contests[2];
+                    contest.style = crate::manifest::ContestStyle::Cumulative {
+                        max_per_selection: u64::from(u32::MAX),
+                        budget: u64::from(u32::MAX),
+                    };
+                    p.parameters.manifest_hash = p.parameters.manifest.hash();
+                    p.parameters.credentials = 1000;
+                });
+                resign_parameters(f, s);
+                reindex(f);
+            },
+            "cannot be tallied for the 1000 credentials election.json fixes: contest `budget`",
+        ),
+        (
             Check::V5,
             "the ceremony's threshold",
             |f, _| {
@@ -379,6 +397,35 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
                 reindex(f);
             },
             "dealer-1.json",
+        ),
+        (
+            Check::V6,
+            "two envelopes' proofs of knowledge of their ephemeral keys swapped, re-signed",
+            |f, s| {
+                edit::<crate::ceremony::DealerMessage>(f, &dealer_path(2), |m| {
+                    let proof = m.shares[0].ephemeral_proof;
+                    m.shares[0].ephemeral_proof = m.shares[1].ephemeral_proof;
+                    m.shares[1].ephemeral_proof = proof;
+                    m.resign(&s.trustees[1], &mut ChaCha20Rng::seed_from_u64(3));
+                });
+                reindex(f);
+            },
+            "dealer-2.json: the proof of knowledge of the ephemeral key of the share for trustee 1",
+        ),
+        (
+            Check::V6,
+            "another dealer's ephemeral key and proof in an envelope (the complaint leak), re-signed",
+            |f, s| {
+                let victim: crate::ceremony::DealerMessage =
+                    serde_json::from_slice(&f[&dealer_path(1)]).unwrap();
+                edit::<crate::ceremony::DealerMessage>(f, &dealer_path(3), |m| {
+                    m.shares[1].ephemeral = victim.shares[1].ephemeral;
+                    m.shares[1].ephemeral_proof = victim.shares[1].ephemeral_proof;
+                    m.resign(&s.trustees[2], &mut ChaCha20Rng::seed_from_u64(4));
+                });
+                reindex(f);
+            },
+            "dealer-3.json: the proof of knowledge of the ephemeral key of the share for trustee 2",
         ),
         (
             Check::V6,

@@ -751,6 +751,16 @@ impl RecordVerifier {
                 return None;
             }
         };
+        // MANIFEST-5: every total the signed electorate can produce is within the tally's bound.
+        if let Err(e) = p.manifest.check_capacity(p.credentials) {
+            self.fail(
+                Check::V2,
+                format!(
+                    "the manifest cannot be tallied for the {} credentials {ELECTION} fixes: {e}",
+                    p.credentials
+                ),
+            );
+        }
         self.pass(Check::V2);
         self.check_booth(&p.manifest);
 
