@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod booth;
 mod browser;
+mod prereqs;
 
 /// The wasm32 target the crypto crate and the web ballot build for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -415,7 +416,9 @@ fn main() -> ExitCode {
     let result = workspace_root().and_then(|root| match cli.task {
         Task::Demo { args } => demo(&root, &args),
         Task::Test { skip, quick } => test(&root, &skip, quick).map(|()| ExitCode::SUCCESS),
-        Task::Booth { out } => booth::booth(&root, out.as_deref()).map(|()| ExitCode::SUCCESS),
+        Task::Booth { out } => prereqs::ensure(&root, &prereqs::DEMO)
+            .and_then(|()| booth::booth(&root, out.as_deref()))
+            .map(|()| ExitCode::SUCCESS),
     });
     match result {
         Ok(code) => code,
@@ -431,9 +434,11 @@ fn main() -> ExitCode {
 fn demo(root: &Path, args: &[OsString]) -> Result<ExitCode> {
     let mut cmd = cargo(root);
     cmd.args(demo_args());
-    // The demo serves the web ballot, built first, unless told which one (or asked for help).
+    // The demo serves the web ballot, built first, unless told which one (or asked for help);
+    // building it needs the wasm32 target and the wasm-bindgen CLI, installed when missing.
     let given = |flag: &str| args.iter().any(|a| a == flag);
     if !given("--booth") && !given("--help") && !given("-h") {
+        prereqs::ensure(root, &prereqs::DEMO)?;
         booth::booth(root, None)?;
         cmd.args(["--booth", booth::DEFAULT_OUT]);
     }
@@ -455,7 +460,16 @@ fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
     if steps.is_empty() {
         bail!("every step is skipped: nothing to run");
     }
-    ensure_toolchain(&steps)?;
+    let needs = |step| steps.contains(&step);
+    prereqs::ensure(
+        root,
+        &prereqs::for_steps(
+            needs(Step::Fmt),
+            needs(Step::Clippy),
+            needs(Step::Booth) || needs(Step::BrowserCrypto),
+            needs(Step::Booth) || needs(Step::BrowserCrypto) || needs(Step::Demo),
+        ),
+    )?;
 
     let mut outcomes: Vec<(Step, Outcome)> = Step::ALL
         .into_iter()
@@ -522,73 +536,6 @@ fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
         }
         Some((step, error)) => Err(error.context(format!("step `{}` failed", step.name()))),
     }
-}
-
-/// Makes sure the components and targets the chosen steps need are installed, through rustup.
-///
-/// Without rustup (a distribution's Rust, say) nothing is installed and the steps report what
-/// is missing themselves.
-fn ensure_toolchain(steps: &[Step]) -> Result<()> {
-    let needs = |step| steps.contains(&step);
-    let mut components = Vec::new();
-    if needs(Step::Fmt) {
-        components.push("rustfmt");
-    }
-    if needs(Step::Clippy) {
-        components.push("clippy");
-    }
-    let needs_wasm = needs(Step::Clippy) || needs(Step::BrowserCrypto) || needs(Step::Booth);
-    if components.is_empty() && !needs_wasm {
-        return Ok(());
-    }
-    let Some(installed) = rustup_list(&["component", "list", "--installed"]) else {
-        println!(
-            "note: rustup not found; assuming the toolchain has {components:?} and {WASM_TARGET}"
-        );
-        return Ok(());
-    };
-    // Installed components are listed with their target triple: `rustfmt-x86_64-unknown-linux-gnu`.
-    let missing: Vec<&str> = components
-        .into_iter()
-        .filter(|c| {
-            !installed
-                .iter()
-                .any(|line| line.starts_with(&format!("{c}-")))
-        })
-        .collect();
-    if !missing.is_empty() {
-        let mut cmd = Command::new("rustup");
-        cmd.args(["component", "add"]).args(&missing);
-        println!("==> installing missing components: {}", display(&cmd));
-        run(&mut cmd)?;
-    }
-    if needs_wasm {
-        let targets = rustup_list(&["target", "list", "--installed"]).unwrap_or_default();
-        if !targets.iter().any(|t| t == WASM_TARGET) {
-            let mut cmd = Command::new("rustup");
-            cmd.args(["target", "add", WASM_TARGET]);
-            println!("==> installing the missing target: {}", display(&cmd));
-            run(&mut cmd)?;
-        }
-    }
-    Ok(())
-}
-
-/// The lines `rustup ARGS` prints, or `None` when rustup cannot run.
-///
-/// Run from xtask, rustup acts on the toolchain that runs xtask: its proxy sets
-/// `RUSTUP_TOOLCHAIN` for the child processes.
-fn rustup_list(args: &[&str]) -> Option<Vec<String>> {
-    let output = Command::new("rustup").args(args).output().ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    Some(
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(|line| line.trim().to_owned())
-            .collect(),
-    )
 }
 
 /// The arguments of `cargo` that build and run `tabella demo` in release mode (`cargo xtask demo`).
