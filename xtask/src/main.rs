@@ -25,8 +25,12 @@ mod prereqs;
 /// The wasm32 target the crypto crate and the web ballot build for.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// The reference verifier of the ballot vectors (pure Python 3, standard library only).
-const REFERENCE_VERIFIER: &str = "spec/reference/verify_vectors.py";
+/// The reference verifiers of the ballot and ceremony vectors (pure Python 3, standard library
+/// only), each run over its stored vectors and then with `--self-test`.
+const REFERENCE_VERIFIERS: [&str; 2] = [
+    "spec/reference/verify_vectors.py",
+    "spec/reference/verify_ceremony.py",
+];
 
 /// Where the demo step writes its election record, relative to the workspace root (an old one
 /// is removed first).
@@ -102,7 +106,8 @@ enum Step {
     Booth,
     /// `cargo test --workspace --locked`.
     Test,
-    /// The independent Python verifier of `spec/vectors/ballots.json`, then its self-test.
+    /// The independent Python verifiers of `spec/vectors/ballots.json` and of the ceremony
+    /// vectors (`ceremony.json`, `ceremony-complaint.json`), each followed by its self-test.
     Reference,
     /// The crypto crate's unit and integration tests in headless Chromium: `cargo test -p
     /// tabella-crypto --target wasm32-unknown-unknown --profile browser-test --tests --locked`,
@@ -306,15 +311,17 @@ fn clippy_commands(root: &Path) -> Vec<Command> {
         .collect()
 }
 
-/// The reference step: the verifier over the stored vectors, then its self-test (every changed
-/// ballot must be rejected), both from the workspace root.
+/// The reference step: each verifier over its stored vectors, then its self-test (every changed
+/// ballot or ceremony message must be rejected), from the workspace root.
 fn reference_commands(root: &Path) -> Vec<Command> {
-    [&[][..], &["--self-test"][..]]
+    REFERENCE_VERIFIERS
         .into_iter()
-        .map(|extra| {
-            let mut cmd = Command::new("python3");
-            cmd.current_dir(root).arg(REFERENCE_VERIFIER).args(extra);
-            cmd
+        .flat_map(|verifier| {
+            [&[][..], &["--self-test"][..]].into_iter().map(move |extra| {
+                let mut cmd = Command::new("python3");
+                cmd.current_dir(root).arg(verifier).args(extra);
+                cmd
+            })
         })
         .collect()
 }
@@ -650,8 +657,10 @@ mod tests {
         assert_eq!(
             command_lines(Step::Reference),
             [
-                format!("python3 {REFERENCE_VERIFIER}"),
-                format!("python3 {REFERENCE_VERIFIER} --self-test"),
+                "python3 spec/reference/verify_vectors.py",
+                "python3 spec/reference/verify_vectors.py --self-test",
+                "python3 spec/reference/verify_ceremony.py",
+                "python3 spec/reference/verify_ceremony.py --self-test",
             ]
         );
     }
