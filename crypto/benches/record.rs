@@ -59,6 +59,7 @@ fn record(c: &mut Criterion) {
         absent: vec![2],
         spoil_every: 50,
         revote_every: 33,
+        replaced: 0,
         seed: 1,
     };
     let mut files = Files::new();

@@ -19,11 +19,16 @@ pub use crate::record::{
     SignedElectionParameters,
 };
 
+/// The documents a registrar makes offline and the officials upload (spec/credentials.md §7):
+/// the public credential list and a credential replacement.
+pub use crate::credential::{CredentialReplacement, PublicCredentialList};
+
 /// The life of an election on the service. It only moves forward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ElectionState {
-    /// Created: the key ceremony runs and the voter roll is imported. No ballot is accepted.
+    /// Created: the key ceremony runs and the credential list is imported. No ballot is
+    /// accepted.
     Setup,
     /// Voting: ballots are accepted.
     Open,
@@ -115,9 +120,10 @@ pub struct ElectionInfo {
     pub joint_key: Option<PublicKey>,
     /// The key ceremony's id, once `ceremony.json` is published.
     pub ceremony_id: Option<String>,
-    /// Number of eligible voters, once the roll is imported.
+    /// Number of eligible voters (credential keys), once the credential list is imported.
     pub voters: Option<u64>,
-    /// SHA-256 of the sorted list of credential keys (hex), once the roll is imported.
+    /// SHA-256 of the sorted list of credential keys (hex), once the credential list is
+    /// imported.
     pub credentials_digest: Option<String>,
     /// Board counts.
     pub board: BoardCounts,
@@ -125,31 +131,44 @@ pub struct ElectionInfo {
     pub aggregation: Option<Aggregation>,
 }
 
-/// One voter's credential code, as issued at roll import.
+/// One voter's credential code, as the registrar issued it (`codes.csv` of `tabella credentials
+/// generate`): what the voter's letter or e-mail carries. The service never sees one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuedCredential {
     /// The voter's id from the roll.
     pub voter_id: String,
-    /// The credential code to print on the voter's letter. The service keeps no copy.
+    /// The credential code (21 characters, spec/credentials.md §2).
     pub code: String,
 }
 
-/// The answer of `POST /v1/election/roll` (the body is the roll as CSV).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The answer of `PUT /v1/election/credentials` (the body is a [`PublicCredentialList`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RollImported {
-    /// Number of voters on the roll.
+pub struct CredentialsImported {
+    /// Number of credential keys: the eligible voters.
     pub voters: u64,
-    /// SHA-256 of the sorted voter ids, one per line (hex): identifies the roll.
-    pub roll_digest: String,
-    /// The credential list digest (as in [`CredentialList::digest`]).
+    /// The list's digest (hex), as in [`CredentialList::digest`].
     pub credentials_digest: String,
-    /// `true` when this exact roll had already been imported: no new codes are issued, and
-    /// `codes` is empty (the codes were returned once, by the first import).
+    /// `true` when this exact list (same digest) was already imported: nothing changed.
     pub already_imported: bool,
-    /// Each voter's credential code, in roll order (only on the first import).
-    pub codes: Vec<IssuedCredential>,
+}
+
+/// The answer of `POST /v1/election/credentials/replacements` (the body is a
+/// [`CredentialReplacement`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialReplaced {
+    /// Number of credential keys (unchanged by a replacement).
+    pub voters: u64,
+    /// The list's digest before the replacement (hex).
+    pub previous_digest: String,
+    /// The list's digest now (hex).
+    pub credentials_digest: String,
+    /// How many credentials have been replaced so far, this one included.
+    pub replacements: u64,
+    /// `true` when this replacement had already been applied: nothing changed.
+    pub already_applied: bool,
 }
 
 /// `POST /v1/election/ballots`: cast a ballot.

@@ -130,6 +130,7 @@ fn record(args: &RecordArgs) -> anyhow::Result<bool> {
         absent: args.absent.clone(),
         spoil_every: args.spoil_every,
         revote_every: args.revote_every,
+        replaced: 0,
         seed: args.seed,
     };
     let entries = planned_entries(args.voters, args.spoil_every, args.revote_every);
@@ -354,6 +355,7 @@ mod tests {
                 absent: vec![],
                 spoil_every: spoil,
                 revote_every: revote,
+                replaced: 0,
                 seed: 3,
             };
             let mut files = Files::new();

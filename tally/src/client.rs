@@ -11,7 +11,7 @@ use std::io::{Read as _, Write};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::de::DeserializeOwned;
@@ -22,8 +22,9 @@ use tabella_crypto::manifest::Manifest;
 
 use crate::api::{
     Aggregation, BoardPage, CastBallot, ConsistencyAnswer, CreateElection, CredentialList,
-    ElectionInfo, ElectionState, ErrorBody, InclusionAnswer, Results, RollImported,
-    SignedElectionParameters, SpoilBallot,
+    CredentialReplaced, CredentialReplacement, CredentialsImported, ElectionInfo, ElectionState,
+    ErrorBody, InclusionAnswer, PublicCredentialList, Results, SignedElectionParameters,
+    SpoilBallot,
 };
 
 /// How long connecting to the service may take.
@@ -430,17 +431,32 @@ impl ElectionClient {
         self.created_json(what, response)
     }
 
-    /// `POST /v1/election/roll` (admin): imports the voter roll (CSV with a `voter_id` column).
-    /// The first import returns each voter's credential code, once; the same roll again returns
-    /// `already_imported` and no codes.
-    pub fn import_roll(&self, csv: &[u8]) -> Result<RollImported, ClientError> {
-        let what = "POST /v1/election/roll";
+    /// `PUT /v1/election/credentials` (admin): imports the public credential list a registrar
+    /// made offline (`tabella credentials generate`). The same list again answers
+    /// `already_imported`; another list is refused (`credentials_exist`).
+    pub fn import_credentials(
+        &self,
+        list: &PublicCredentialList,
+    ) -> Result<CredentialsImported, ClientError> {
+        let what = "PUT /v1/election/credentials";
+        let request = self.admin(self.client.put(self.url(what))).json(list);
+        let response = self.send(request)?;
+        self.created_json(what, response).map(|(answer, _)| answer)
+    }
+
+    /// `POST /v1/election/credentials/replacements` (admin): replaces one credential before
+    /// voting opens (`tabella credentials replace` wrote the replacement). The same replacement
+    /// again answers `already_applied`.
+    pub fn replace_credential(
+        &self,
+        replacement: &CredentialReplacement,
+    ) -> Result<CredentialReplaced, ClientError> {
+        let what = "POST /v1/election/credentials/replacements";
         let request = self
             .admin(self.client.post(self.url(what)))
-            .header(CONTENT_TYPE, "text/csv")
-            .body(csv.to_vec());
+            .json(replacement);
         let response = self.send(request)?;
-        self.created_json(what, response).map(|(roll, _)| roll)
+        self.created_json(what, response).map(|(answer, _)| answer)
     }
 
     /// `POST /v1/election/open` (admin): opens voting (idempotent).

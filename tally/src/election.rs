@@ -6,10 +6,11 @@
 //! administrative commands send the officials' token (`--token` or `TABELLA_ADMIN_TOKEN`).
 //!
 //! The life of an election: `create` (then the trustees' key ceremony, `tabella trustee …` and
-//! `tabella ceremony create`), `import-roll` (which writes each voter's credential code, once),
-//! `open`, voting, `close` (the service verifies and adds the counted ballots), the trustees'
-//! partial decryptions, `tally`; `status` at any time, and `export` of the election record
-//! (spec/record.md) once the election is tallied.
+//! `tabella ceremony create`), `import-credentials` (the public credential list a registrar made
+//! offline with `tabella credentials generate`; the service never sees a code), perhaps
+//! `replace-credential`, `open`, voting, `close` (the service verifies and adds the counted
+//! ballots), the trustees' partial decryptions, `tally`; `status` at any time, and `export` of
+//! the election record (spec/record.md) once the election is tallied.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write as _};
@@ -28,10 +29,11 @@ use tabella_crypto::record::{
 };
 
 use crate::api::{
-    AnchorKind, AnchorState, AnchoringStatus, ElectionInfo, ElectionState, IssuedCredential,
-    Results,
+    AnchorKind, AnchorState, AnchoringStatus, CredentialReplacement, ElectionInfo, ElectionState,
+    PublicCredentialList, Results,
 };
 use crate::client::{ClientError, ElectionClient};
+use crate::durable::sync_dir;
 use crate::service::record::{self, RecordSink, RecordSource};
 
 /// The default address of the election service.
@@ -79,20 +81,27 @@ pub enum ElectionCommand {
         #[arg(long, value_name = "FILE")]
         manifest: PathBuf,
     },
-    /// Import the voter roll and write each voter's credential code to a new file (mode 0600).
-    ImportRoll {
+    /// Import the public credential list a registrar made offline (`tabella credentials
+    /// generate` writes it as credentials.json); idempotent with the same list.
+    ImportCredentials {
         /// The service and the officials' token.
         #[command(flatten)]
         admin: AdminArgs,
-        /// The voter roll: CSV with a header line naming a voter_id column.
-        #[arg(long, value_name = "FILE.csv")]
-        roll: PathBuf,
-        /// Where to write the voters' codes (voter_id,code); must not exist. The service keeps
-        /// no copy: this file is the only one.
+        /// The public credential list (credentials.json of the registrar's directory).
         #[arg(long, value_name = "FILE")]
-        codes_out: PathBuf,
+        list: PathBuf,
     },
-    /// Open voting (needs the roll and a complete key ceremony).
+    /// Replace one voter's lost or compromised credential before voting opens, with the
+    /// replacement `tabella credentials replace` wrote (replacement-N.json); in order.
+    ReplaceCredential {
+        /// The service and the officials' token.
+        #[command(flatten)]
+        admin: AdminArgs,
+        /// The replacement (replacement-N.json of the registrar's directory).
+        #[arg(long, value_name = "FILE")]
+        replacement: PathBuf,
+    },
+    /// Open voting (needs the credential list and a complete key ceremony).
     Open {
         /// The service and the officials' token.
         #[command(flatten)]
@@ -143,11 +152,10 @@ pub enum ElectionCommand {
 pub fn run(command: &ElectionCommand) -> anyhow::Result<()> {
     match command {
         ElectionCommand::Create { admin, manifest } => create(admin, manifest),
-        ElectionCommand::ImportRoll {
-            admin,
-            roll,
-            codes_out,
-        } => import_roll(admin, roll, codes_out),
+        ElectionCommand::ImportCredentials { admin, list } => import_credentials(admin, list),
+        ElectionCommand::ReplaceCredential { admin, replacement } => {
+            replace_credential(admin, replacement)
+        }
         ElectionCommand::Open { admin } => {
             let client = admin_client(admin)?;
             let info = client.open().map_err(|e| explain(e, &client))?;
@@ -262,8 +270,13 @@ fn create(admin: &AdminArgs, manifest_path: &Path) -> anyhow::Result<()> {
         url = client.base_url()
     );
     println!(
-        "  4. officials:     tabella election import-roll --url {} --roll ROLL.csv --codes-out \
-         CODES.csv",
+        "  4. registrar:     tabella credentials generate --election {} --roll ROLL.csv --out \
+         CREDENTIALS-DIR --title TITLE --booth-url URL (offline)",
+        info.election_id
+    );
+    println!(
+        "     officials:     tabella election import-credentials --url {} --list \
+         CREDENTIALS-DIR/credentials.json",
         client.base_url()
     );
     println!(
@@ -273,132 +286,63 @@ fn create(admin: &AdminArgs, manifest_path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the codes file: new (never replacing a file), readable by its owner only.
-fn create_codes_file(path: &Path) -> anyhow::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(|error| {
-        if error.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow!(
-                "{} already exists: the codes file is never replaced (the codes in it may be the \
-                 only copy); choose another name",
-                path.display()
-            )
-        } else {
-            anyhow::Error::new(error).context(format!("could not create {}", path.display()))
-        }
-    })
+/// Reads a JSON document the registrar wrote.
+fn read_document<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not {what}", path.display()))
 }
 
-/// Writes `voter_id,code` lines to the codes file and syncs it to disk.
-fn write_codes(file: File, path: &Path, codes: &[IssuedCredential]) -> anyhow::Result<()> {
-    let context = || {
-        format!(
-            "could not write the voters' codes to {}: the service keeps no copy, so keep this \
-             terminal open and free disk space, or the roll must be imported into a new election",
-            path.display()
-        )
-    };
-    let mut writer = csv::Writer::from_writer(BufWriter::new(file));
-    writer
-        .write_record(["voter_id", "code"])
-        .with_context(context)?;
-    for credential in codes {
-        writer
-            .write_record([credential.voter_id.as_str(), credential.code.as_str()])
-            .with_context(context)?;
-    }
-    let file = writer
-        .into_inner()
-        .map_err(|e| anyhow!("{}", e.error()))
-        .with_context(context)?
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(context)?;
-    file.sync_all().with_context(context)?;
-    sync_parent(path);
-    Ok(())
-}
-
-/// Creates `path` (mode 0600, never replacing a file) and writes the codes to it.
-///
-/// # Errors
-/// An existing file, or one that cannot be created or written.
-pub fn write_codes_file(path: &Path, codes: &[IssuedCredential]) -> anyhow::Result<()> {
-    let file = create_codes_file(path)?;
-    write_codes(file, path, codes)
-}
-
-/// Makes a new file's directory entry durable (best effort: not every system can).
-fn sync_parent(path: &Path) {
-    if let Some(parent) = path.parent() {
-        sync_dir(if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        });
-    }
-}
-
-/// Makes the entries of `dir` durable (best effort: not every system can).
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-fn import_roll(admin: &AdminArgs, roll: &Path, codes_out: &Path) -> anyhow::Result<()> {
-    if codes_out.exists() {
-        bail!(
-            "{} already exists: the codes file is never replaced (the codes in it may be the \
-             only copy); choose another name",
-            codes_out.display()
-        );
-    }
-    let csv = std::fs::read(roll).with_context(|| format!("could not read {}", roll.display()))?;
+fn import_credentials(admin: &AdminArgs, list_path: &Path) -> anyhow::Result<()> {
+    let list: PublicCredentialList = read_document(
+        list_path,
+        "a public credential list (credentials.json of `tabella credentials generate`)",
+    )?;
     let client = admin_client(admin)?;
-    // Create the file before asking for the codes: they are returned once, and must have a
-    // place to go.
-    let file = create_codes_file(codes_out)?;
-    let imported = match client.import_roll(&csv) {
-        Ok(imported) => imported,
-        Err(error) => {
-            drop(file);
-            let _ = std::fs::remove_file(codes_out);
-            return Err(explain(error, &client));
-        }
-    };
+    let started = Instant::now();
+    let imported = client
+        .import_credentials(&list)
+        .map_err(|e| explain(e, &client))?;
     if imported.already_imported {
-        drop(file);
-        let _ = std::fs::remove_file(codes_out);
-        println!(
-            "This roll was already imported: no new codes were issued (the codes were returned \
-             once, by the first import), and {} was not written.",
-            codes_out.display()
-        );
+        println!("This credential list was already imported: nothing changed.");
     } else {
-        write_codes(file, codes_out, &imported.codes)?;
         println!(
-            "Roll imported: {} credential codes written to {} (readable by you only).",
-            imported.codes.len(),
-            codes_out.display()
-        );
-        println!(
-            "  Print each voter's letter from it, then keep it offline or destroy it: the \
-             service keeps no copy."
+            "Credential list imported in {:.1?}: {} voters are eligible.",
+            started.elapsed(),
+            imported.voters
         );
     }
     println!("voters              {}", imported.voters);
-    println!("roll digest         {}", imported.roll_digest);
     println!("credentials digest  {}", imported.credentials_digest);
+    println!(
+        "Compare this digest with the one the registrar published: it is signed when voting \
+         opens and anchored on chain."
+    );
+    Ok(())
+}
+
+fn replace_credential(admin: &AdminArgs, path: &Path) -> anyhow::Result<()> {
+    let replacement: CredentialReplacement = read_document(
+        path,
+        "a credential replacement (replacement-N.json of `tabella credentials replace`)",
+    )?;
+    let client = admin_client(admin)?;
+    let replaced = client
+        .replace_credential(&replacement)
+        .map_err(|e| explain(e, &client))?;
+    if replaced.already_applied {
+        println!("This replacement was already made: nothing changed.");
+    } else {
+        println!(
+            "Credential replaced: key {} left the list, key {} entered it.",
+            replacement.removed, replacement.added
+        );
+    }
+    println!(
+        "credentials digest  {} (was {})",
+        replaced.credentials_digest, replaced.previous_digest
+    );
+    println!("replacements        {}", replaced.replacements);
     Ok(())
 }
 
@@ -1095,19 +1039,23 @@ mod tests {
         assert!(!format!("{command:?}").contains("s3cret"));
 
         let command = parse(&[
-            "import-roll",
-            "--roll",
-            "roll.csv",
-            "--codes-out",
-            "codes.csv",
+            "import-credentials",
+            "--list",
+            "dir/credentials.json",
             "--url",
             "http://h:1",
         ])
         .unwrap();
         assert!(matches!(
             &command,
-            ElectionCommand::ImportRoll { roll, codes_out, .. }
-                if roll == Path::new("roll.csv") && codes_out == Path::new("codes.csv")
+            ElectionCommand::ImportCredentials { list, .. }
+                if list == Path::new("dir/credentials.json")
+        ));
+        let command = parse(&["replace-credential", "--replacement", "r.json"]).unwrap();
+        assert!(matches!(
+            &command,
+            ElectionCommand::ReplaceCredential { replacement, .. }
+                if replacement == Path::new("r.json")
         ));
         for name in ["open", "close"] {
             assert!(parse(&[name, "--url", "http://h:1"]).is_ok(), "{name}");
@@ -1143,8 +1091,9 @@ mod tests {
     fn required_arguments_are_required() {
         for args in [
             &["create"][..],
+            &["import-credentials"],
+            &["replace-credential"],
             &["import-roll", "--roll", "r.csv"],
-            &["import-roll", "--codes-out", "c.csv"],
             &["export"],
             &["status", "--token", "x"],
             &["frobnicate"],
@@ -1153,52 +1102,9 @@ mod tests {
         }
     }
 
-    fn codes() -> Vec<IssuedCredential> {
-        vec![
-            IssuedCredential {
-                voter_id: "alice".into(),
-                code: "EPD-WP9-3QR-7P2-YEX-DJM-RZZ".into(),
-            },
-            IssuedCredential {
-                voter_id: "bob, jr".into(),
-                code: "000-000-000-000-000-000-000".into(),
-            },
-        ]
-    }
-
     #[test]
-    fn the_codes_file_is_private_and_readable_as_a_credentials_file() {
+    fn import_credentials_refuses_a_file_that_is_not_a_list_before_calling_the_service() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("codes.csv");
-        write_codes_file(&path, &codes()).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("voter_id,code\n"), "{text}");
-        // `tabella simulate --credentials` reads it back.
-        let back = crate::simulate::read_credentials(&path).unwrap();
-        assert_eq!(back, codes());
-    }
-
-    #[test]
-    fn the_codes_file_never_replaces_a_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("codes.csv");
-        std::fs::write(&path, "earlier codes\n").unwrap();
-        let error = write_codes_file(&path, &codes()).unwrap_err();
-        assert!(error.to_string().contains("already exists"), "{error}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "earlier codes\n");
-    }
-
-    #[test]
-    fn import_roll_refuses_an_existing_codes_file_before_calling_the_service() {
-        let dir = tempfile::tempdir().unwrap();
-        let codes = dir.path().join("codes.csv");
-        std::fs::write(&codes, "x").unwrap();
         let admin = AdminArgs {
             // Nothing listens there: an attempt to call would be a different error.
             service: ServiceArgs {
@@ -1206,8 +1112,15 @@ mod tests {
             },
             token: None,
         };
-        let error = import_roll(&admin, &dir.path().join("missing-roll.csv"), &codes).unwrap_err();
-        assert!(error.to_string().contains("already exists"), "{error}");
+        let roll = dir.path().join("roll.csv");
+        std::fs::write(&roll, "voter_id\nv1\n").unwrap();
+        let error = import_credentials(&admin, &roll).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("is not a public credential list"),
+            "{error:#}"
+        );
+        let error = replace_credential(&admin, &dir.path().join("missing.json")).unwrap_err();
+        assert!(format!("{error:#}").contains("could not read"), "{error:#}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tabella_tally::cast::{self, CastArgs};
 use tabella_tally::ceremony::{self, CeremonyCommand};
 use tabella_tally::demo::{self, DemoOptions};
 use tabella_tally::election::{self, ElectionCommand};
+use tabella_tally::registrar::cli::{self as credentials, CredentialsCommand};
 use tabella_tally::service::{self, ServeOptions};
 use tabella_tally::simulate::{self, SimulateOptions};
 use tabella_tally::trustee::{self, TrusteeCommand};
@@ -32,10 +33,14 @@ enum Command {
     Demo(DemoOptions),
     /// Run the election service: bulletin board, ballots, receipts, ceremonies and tally.
     Serve(ServeOptions),
-    /// The officials' steps against a running service: create, import-roll, open, close, tally,
-    /// status, export.
+    /// The officials' steps against a running service: create, import-credentials,
+    /// replace-credential, open, close, tally, status, export.
     #[command(subcommand)]
     Election(ElectionCommand),
+    /// The registrar's side, offline: generate the voters' credentials (codes, letters, the
+    /// public list), replace a lost one, e-mail them.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
     /// Cast ballots against a running service as independent voters would, and measure
     /// throughput and latency.
     Simulate(SimulateOptions),
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
         Command::Demo(opts) => demo::run(opts).map(|()| true),
         Command::Serve(opts) => service::run(opts).map(|()| true),
         Command::Election(command) => election::run(command).map(|()| true),
+        Command::Credentials(command) => credentials::run(command),
         Command::Simulate(opts) => simulate::run(opts).map(|()| true),
         Command::Trustee(command) => trustee::run(command).map(|()| true),
         Command::Ceremony(command) => ceremony::run(command).map(|()| true),

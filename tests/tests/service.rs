@@ -22,7 +22,9 @@ use tabella_crypto::board::receipt::{
     BoardSignature, EntryKind, Receipt, SignedTreeHead, TreeHead,
 };
 use tabella_crypto::ceremony::{CeremonyParams, TrusteeIdentity};
-use tabella_crypto::credential::{CredentialCode, CredentialSecret};
+use tabella_crypto::credential::{
+    CredentialCode, CredentialKey, CredentialReplacement, CredentialSecret,
+};
 use tabella_crypto::record::{
     trustee_keys_digest, Anchors, ChainEvidence, RecordFile, SignedElectionParameters,
     VerifyOptions,
@@ -569,26 +571,30 @@ async fn admin_calls_without_the_right_token_are_unauthorized_and_change_nothing
         Some(format!("Basic {TOKEN}")),
         Some(TOKEN.to_owned()),
     ];
-    let refused = |path: &'static str, content_type: &'static str, body: Vec<u8>| {
-        let service = &service;
-        let wrong = &wrong;
-        async move {
-            for authorization in wrong {
-                let mut headers = vec![("content-type", content_type)];
-                if let Some(value) = authorization {
-                    headers.push(("authorization", value.as_str()));
+    let refused_with =
+        |method: Method, path: &'static str, content_type: &'static str, body: Vec<u8>| {
+            let service = &service;
+            let wrong = &wrong;
+            async move {
+                for authorization in wrong {
+                    let mut headers = vec![("content-type", content_type)];
+                    if let Some(value) = authorization {
+                        headers.push(("authorization", value.as_str()));
+                    }
+                    let answer = service
+                        .request(method.clone(), path, &headers, body.clone())
+                        .await;
+                    answer.expect_error(401, "unauthorized");
+                    assert_eq!(
+                        answer.headers.get("www-authenticate").unwrap(),
+                        "Bearer",
+                        "{path}"
+                    );
                 }
-                let answer = service
-                    .request(Method::POST, path, &headers, body.clone())
-                    .await;
-                answer.expect_error(401, "unauthorized");
-                assert_eq!(
-                    answer.headers.get("www-authenticate").unwrap(),
-                    "Bearer",
-                    "{path}"
-                );
             }
-        }
+        };
+    let refused = |path: &'static str, content_type: &'static str, body: Vec<u8>| {
+        refused_with(Method::POST, path, content_type, body)
     };
     let create = serde_json::to_vec(&json!({ "manifest": manifest() })).unwrap();
     refused("/v1/election", "application/json", create.clone()).await;
@@ -602,7 +608,28 @@ async fn admin_calls_without_the_right_token_are_unauthorized_and_change_nothing
         .expect(201)
         .json();
 
-    refused("/v1/election/roll", "text/csv", roll_csv(2)).await;
+    let (_, upload) = registrar(info.election_id, 2);
+    refused_with(
+        Method::PUT,
+        "/v1/election/credentials",
+        "application/json",
+        serde_json::to_vec(&upload).unwrap(),
+    )
+    .await;
+    let (_, replaced) = registrar(info.election_id, 1);
+    let replacement = CredentialReplacement::new(
+        info.election_id,
+        &upload.credentials,
+        CredentialKey::from_bytes(&upload.credentials[0]).unwrap(),
+        CredentialKey::from_bytes(&replaced.credentials[0]).unwrap(),
+    )
+    .unwrap();
+    refused(
+        "/v1/election/credentials/replacements",
+        "application/json",
+        serde_json::to_vec(&replacement).unwrap(),
+    )
+    .await;
     let list: CredentialList = service
         .get("/v1/election/credentials")
         .await
@@ -649,7 +676,7 @@ async fn admin_calls_without_the_right_token_are_unauthorized_and_change_nothing
         .await
         .expect(201);
     service
-        .admin_post("/v1/election/roll", "text/csv", roll_csv(2))
+        .admin_put_json("/v1/election/credentials", &upload)
         .await
         .expect(201);
     refused("/v1/election/open", "application/json", Vec::new()).await;
@@ -701,8 +728,24 @@ async fn routes_before_an_election_answer_no_election(db: Db) {
             .await
             .expect_error(404, "no_election");
     }
+    let (_, list) = registrar(ElectionId([1; 32]), 1);
     service
-        .admin_post("/v1/election/roll", "text/csv", roll_csv(1))
+        .admin_put_json("/v1/election/credentials", &list)
+        .await
+        .expect_error(404, "no_election");
+    let replacement = CredentialReplacement::new(
+        ElectionId([1; 32]),
+        &list.credentials,
+        CredentialKey::from_bytes(&list.credentials[0]).unwrap(),
+        CredentialKey::from_bytes(&registrar(ElectionId([1; 32]), 1).1.credentials[0]).unwrap(),
+    )
+    .unwrap();
+    service
+        .admin_post(
+            "/v1/election/credentials/replacements",
+            "application/json",
+            serde_json::to_vec(&replacement).unwrap(),
+        )
         .await
         .expect_error(404, "no_election");
     // Operations and the ceremony store answer without an election.
@@ -1074,8 +1117,9 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/election"),
     ("POST", "/v1/election"),
     ("GET", "/v1/election/credentials"),
+    ("PUT", "/v1/election/credentials"),
+    ("POST", "/v1/election/credentials/replacements"),
     ("GET", "/v1/election/parameters"),
-    ("POST", "/v1/election/roll"),
     ("POST", "/v1/election/open"),
     ("POST", "/v1/election/close"),
     ("POST", "/v1/election/tally"),
@@ -1822,39 +1866,28 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
     );
     let election = info.election_id;
 
-    // Open needs the roll and the key ceremony.
+    // Open needs the credential list and the key ceremony.
     assert_eq!(
         code(officials.open().map(drop)),
         refusal(409, "not_ready_to_open")
     );
 
-    // The roll, idempotently.
-    let roll = roll_csv(4);
-    let imported = officials.import_roll(&roll).unwrap();
+    // The credential list a registrar made offline, idempotently; the service sees no code.
+    let (voters, upload) = registrar(election, 4);
+    let imported = officials.import_credentials(&upload).unwrap();
     assert!(!imported.already_imported);
     assert_eq!(imported.voters, 4);
-    let ids: Vec<&str> = imported.codes.iter().map(|c| c.voter_id.as_str()).collect();
-    assert_eq!(ids, ["voter-001", "voter-002", "voter-003", "voter-004"]);
     let list = public.credentials().unwrap();
     assert_eq!(list.credentials.len(), 4);
     assert_eq!(hex::encode(list.digest), imported.credentials_digest);
-    let same_roll = b"name,voter_id\nD,voter-004\nB,voter-002\nA,voter-001\nC,voter-003\n";
-    let repeated = officials.import_roll(same_roll).unwrap();
+    assert_eq!(list.digest, upload.digest);
+    let repeated = officials.import_credentials(&upload).unwrap();
     assert!(repeated.already_imported);
-    assert!(repeated.codes.is_empty());
+    assert_eq!(repeated.credentials_digest, imported.credentials_digest);
+    let (_, other) = registrar(election, 5);
     assert_eq!(
-        (
-            repeated.roll_digest.as_str(),
-            repeated.credentials_digest.as_str()
-        ),
-        (
-            imported.roll_digest.as_str(),
-            imported.credentials_digest.as_str()
-        )
-    );
-    assert_eq!(
-        code(officials.import_roll(&roll_csv(5)).map(drop)),
-        refusal(409, "roll_exists")
+        code(officials.import_credentials(&other).map(drop)),
+        refusal(409, "credentials_exist")
     );
     assert_eq!(public.credentials().unwrap().digest, list.digest);
 
@@ -1912,16 +1945,15 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
         code(public.results().map(drop)),
         refusal(409, "not_tallied")
     );
-    for roll in [roll.clone(), roll_csv(5)] {
+    for list in [&upload, &other] {
         assert_eq!(
-            code(officials.import_roll(&roll).map(drop)),
+            code(officials.import_credentials(list).map(drop)),
             refusal(409, "wrong_state")
         );
     }
 
     // Voting: four voters, one revotes, one challenges a ballot first.
     let ctx = ElectionContext::new(election, manifest(), joint).unwrap();
-    let voters = Voters::new(election, imported.codes);
     voters.derive_all();
     let (challenged, secrets) = encrypt(&ctx, voters.secret(1), 2);
     let (receipt, created) = public
@@ -2086,7 +2118,7 @@ fn full_life_cycle_over_http_with_the_admin_client(db: Db) {
         assert_eq!(code(step), refusal(409, "wrong_state"));
     }
     assert_eq!(
-        code(officials.import_roll(&roll).map(drop)),
+        code(officials.import_credentials(&upload).map(drop)),
         refusal(409, "wrong_state")
     );
     let (same, created) = officials.create(&manifest()).unwrap();

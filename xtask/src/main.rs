@@ -317,11 +317,13 @@ fn reference_commands(root: &Path) -> Vec<Command> {
     REFERENCE_VERIFIERS
         .into_iter()
         .flat_map(|verifier| {
-            [&[][..], &["--self-test"][..]].into_iter().map(move |extra| {
-                let mut cmd = Command::new("python3");
-                cmd.current_dir(root).arg(verifier).args(extra);
-                cmd
-            })
+            [&[][..], &["--self-test"][..]]
+                .into_iter()
+                .map(move |extra| {
+                    let mut cmd = Command::new("python3");
+                    cmd.current_dir(root).arg(verifier).args(extra);
+                    cmd
+                })
         })
         .collect()
 }

@@ -15,11 +15,16 @@
 
 mod code;
 mod key;
+mod list;
 
 pub use code::{CredentialCode, CHECK_SYMBOLS, CODE_LENGTH, DATA_LENGTH, DATA_SYMBOLS};
 pub use key::{
     signature_input, CredentialKey, CredentialSecret, CredentialSignature, ARGON2_M_COST_KIB,
     ARGON2_P_COST, ARGON2_T_COST, SALT_DOMAIN, SIGNATURE_DOMAIN,
+};
+pub use list::{
+    credentials_digest, replay_backwards, CredentialListError, CredentialReplacement,
+    PublicCredentialList,
 };
 
 use crate::group::EncodingError;

@@ -32,7 +32,7 @@ use crate::ceremony::{
     self, check_shares, deal, partial_decrypt, CeremonyParams, KeyShare, TallyRequest,
     TrusteeIdentity,
 };
-use crate::credential::CredentialSecret;
+use crate::credential::{CredentialReplacement, CredentialSecret};
 use crate::elgamal::Ciphertext;
 use crate::group::text;
 use crate::manifest::{Contest, ContestStyle, Manifest};
@@ -83,6 +83,10 @@ pub struct SynthOptions {
     pub spoil_every: u64,
     /// Every `k`-th voter (from the second) votes again at the end; 0 for none.
     pub revote_every: u64,
+    /// The first `replaced` voters had their credential replaced before voting opened: the list
+    /// first uploaded had another key for each, replaced one by one (credentials.md §7) by the
+    /// key they vote with; `credentials.json` records the replacements.
+    pub replaced: u64,
     /// The seed of everything.
     pub seed: u64,
 }
@@ -292,9 +296,39 @@ pub fn synthesize<S: RecordSink>(
     let mut sorted: Vec<_> = credentials.iter().map(CredentialSecret::public).collect();
     sorted.sort_unstable_by_key(|k| k.to_bytes());
     sorted.dedup();
+    // The lost first keys of the replaced voters, on the list first uploaded.
+    let lost: Vec<CredentialSecret> = (0..options.replaced.min(options.voters))
+        .map(|k| {
+            let mut seed = [0u8; 32];
+            seeded(options.seed, 9, k).fill_bytes(&mut seed);
+            CredentialSecret::insecure_from_seed(&seed)
+        })
+        .collect();
+    let mut uploaded: Vec<[u8; 32]> = credentials
+        .iter()
+        .skip(lost.len())
+        .chain(&lost)
+        .map(|c| c.public().to_bytes())
+        .collect();
+    uploaded.sort_unstable();
+    uploaded.dedup();
+    let mut replacements = Vec::with_capacity(lost.len());
+    for (old, new) in lost.iter().zip(&credentials) {
+        let r = CredentialReplacement::new(election, &uploaded, old.public(), new.public())
+            .map_err(|e| bad(format!("a credential replacement: {e}")))?;
+        r.apply(&election, &mut uploaded)
+            .map_err(|e| bad(format!("a credential replacement: {e}")))?;
+        replacements.push(r);
+    }
+    if uploaded != keys {
+        return Err(bad(
+            "the replacements do not lead to the voters' keys".into()
+        ));
+    }
     let list = CredentialList {
         credentials: sorted,
         digest: credentials_digest(&keys),
+        replacements,
     };
     let parameters = ElectionParameters {
         protocol: crate::PROTOCOL_VERSION,

@@ -34,6 +34,7 @@ pub(crate) fn options() -> SynthOptions {
         absent: vec![2],
         spoil_every: 4,
         revote_every: 3,
+        replaced: 1,
         seed: 7,
     }
 }
@@ -378,6 +379,27 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
             "cannot be tallied for the 1000 credentials election.json fixes: contest `budget`",
         ),
         (
+            Check::V4,
+            "a credential replacement's starting digest",
+            |f, _| {
+                edit::<CredentialList>(f, CREDENTIALS, |l| l.replacements[0].previous_digest[0] ^= 1);
+                reindex(f);
+            },
+            "credentials.json, replacement 1 of 1: the credential keys hash to",
+        ),
+        (
+            Check::V4,
+            "a credential replacement whose added key is not on the list",
+            |f, s| {
+                edit::<CredentialList>(f, CREDENTIALS, |l| {
+                    l.replacements[0].added = s.credentials[2].public();
+                    l.replacements[0].removed = s.credentials[3].public();
+                });
+                reindex(f);
+            },
+            "replacement 1 of 1: the credential key to add",
+        ),
+        (
             Check::V5,
             "the ceremony's threshold",
             |f, _| {
@@ -490,6 +512,7 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
                 let gone = entries(f)[find(f, Cast, EntryStatus::Counted)].credential;
                 edit::<CredentialList>(f, CREDENTIALS, |l| {
                     l.credentials.retain(|k| *k != gone);
+                    l.replacements.clear();
                     let keys: Vec<[u8; 32]> = l.credentials.iter().map(|k| k.to_bytes()).collect();
                     l.digest = credentials_digest(&keys);
                 });

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::ballot::{ElectionId, SpoiledBallot, TrackingCode};
 use crate::board::{BoardKey, BoardSignature, BoardSigningKey, EntryKind, Receipt};
 use crate::ceremony::{Canonical, CeremonyId, TallyOutcome};
-use crate::credential::CredentialKey;
+use crate::credential::{CredentialKey, CredentialReplacement};
 use crate::elgamal::PublicKey;
 use crate::manifest::{Manifest, ManifestHash};
 
@@ -192,14 +192,7 @@ impl SignedElectionParameters {
     }
 }
 
-/// SHA-256 over the concatenated 32-byte credential keys, in the given (sorted) order.
-pub fn credentials_digest<'a>(keys: impl IntoIterator<Item = &'a [u8; 32]>) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    for key in keys {
-        hasher.update(key);
-    }
-    hasher.finalize().into()
-}
+pub use crate::credential::credentials_digest;
 
 /// `credentials.json` (and `GET /v1/election/credentials`): the public list of eligible
 /// credential keys.
@@ -211,6 +204,11 @@ pub struct CredentialList {
     /// [`credentials_digest`] of the keys in this order.
     #[serde(with = "hex32")]
     pub digest: [u8; 32],
+    /// The credentials replaced before voting opened, in the order they were replaced
+    /// (credentials.md §7, CRED-LIST-2): replayed backwards from this list they lead to the list
+    /// first uploaded. Absent from the JSON when there were none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replacements: Vec<CredentialReplacement>,
 }
 
 /// Whether a board entry counts.

@@ -26,6 +26,7 @@ use crate::ceremony::{
     self, CeremonyOutcome, CeremonyParams, CheckMessage, DealerMessage, PartialDecryptionMessage,
     TallyOutcome, TallyRequest,
 };
+use crate::credential::replay_backwards;
 use crate::elgamal::Ciphertext;
 use crate::group::text;
 use crate::manifest::Manifest;
@@ -880,6 +881,29 @@ impl RecordVerifier {
                     hex::encode(p.credentials_digest)
                 ),
             );
+        }
+        // CRED-LIST-3: the replacements lead back from this list to the list first uploaded.
+        // A broken history fails V4, but the signed list itself stays usable (V9, V13).
+        if !list.replacements.is_empty() {
+            match replay_backwards(&p.election_id, &keys, &list.replacements) {
+                Ok(first) => self.note(
+                    Check::V4,
+                    format!(
+                        "{} credential(s) replaced before voting opened; the list first \
+                         uploaded had digest {}",
+                        list.replacements.len(),
+                        hex::encode(first)
+                    ),
+                ),
+                Err((number, reason)) => self.fail(
+                    Check::V4,
+                    format!(
+                        "{CREDENTIALS}, replacement {number} of {}: {reason}",
+                        list.replacements.len()
+                    ),
+                ),
+            }
+            self.tallies[Check::V4.slot()].items += list.replacements.len() as u64;
         }
         self.tallies[Check::V4.slot()].items += keys.len() as u64;
         if ok {

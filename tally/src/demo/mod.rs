@@ -23,6 +23,7 @@
 //! credential codes and every key are drawn from the operating system, as in a real election.
 
 mod chain;
+mod credentials;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -122,6 +123,16 @@ pub struct DemoOptions {
     /// to vote in the booth.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub spare_codes: u64,
+
+    /// E-mail the voters their codes through this SMTP server (`smtp://host:port` with
+    /// STARTTLS, `smtps://` with TLS; `?tls=none` for a loopback relay only). Without it, the
+    /// e-mails are written as files into the registrar's outbox.
+    #[arg(long, value_name = "URL")]
+    pub smtp_url: Option<String>,
+
+    /// With --smtp-url: a PEM certificate to trust as well (a private CA or a test server's).
+    #[arg(long, value_name = "FILE", requires = "smtp_url")]
+    pub smtp_ca_file: Option<PathBuf>,
 }
 
 impl Default for DemoOptions {
@@ -144,6 +155,8 @@ impl Default for DemoOptions {
             registry: None,
             booth: None,
             spare_codes: 3,
+            smtp_url: None,
+            smtp_ca_file: None,
         }
     }
 }
@@ -562,20 +575,10 @@ pub fn run_with(opts: &DemoOptions, hooks: &mut dyn DemoHooks) -> anyhow::Result
         key_started.elapsed()
     );
 
-    // Officials: the roll (credential codes are issued by the service), then open.
-    let roll: String = std::iter::once("voter_id".to_string())
-        .chain((1..=opts.voters).map(|i| format!("voter-{i:06}")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let roll_started = Instant::now();
-    let imported = officials.import_roll(roll.as_bytes())?;
-    println!(
-        "roll         {} voters, {} credential codes issued in {:.1?}; credential list {}",
-        imported.voters,
-        imported.codes.len(),
-        roll_started.elapsed(),
-        imported.credentials_digest
-    );
+    // The registrar, off the server: every code drawn and every key derived here, letters
+    // printed and e-mails sent; only the public credential list goes to the service.
+    let codes =
+        credentials::registrar_step(opts, &data_dir, &manifest, &url, election_id, &officials)?;
     let info = officials.open()?;
     let joint = info
         .joint_key
@@ -592,9 +595,7 @@ pub fn run_with(opts: &DemoOptions, hooks: &mut dyn DemoHooks) -> anyhow::Result
     } else {
         0
     };
-    let (mut codes, spare_codes) = imported
-        .codes
-        .split_at(imported.codes.len().saturating_sub(spare));
+    let (mut codes, spare_codes) = codes.split_at(codes.len().saturating_sub(spare));
     let mut fallback_choices = None;
     if let Some(chain) = &mut chain {
         chain.wait_for(&officials, crate::api::AnchorKind::Election, None)?;

@@ -74,14 +74,16 @@ pub fn redact(url: &str) -> String {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let (board, anchoring) = match backend {
+    let (board, anchoring, credentials) = match backend {
         Backend::Sqlite => (
             include_str!("../../migrations/sqlite/0001_board.sql"),
             include_str!("../../migrations/sqlite/0002_anchoring.sql"),
+            include_str!("../../migrations/sqlite/0003_credentials.sql"),
         ),
         Backend::Postgres => (
             include_str!("../../migrations/postgres/0001_board.sql"),
             include_str!("../../migrations/postgres/0002_anchoring.sql"),
+            include_str!("../../migrations/postgres/0003_credentials.sql"),
         ),
     };
     let migration = |version, name, sql| {
@@ -97,6 +99,7 @@ fn migrator(backend: Backend) -> Migrator {
         migrations: Cow::Owned(vec![
             migration(1, "board", board),
             migration(2, "anchoring", anchoring),
+            migration(3, "credentials", credentials),
         ]),
         ignore_missing: false,
         locking: true,
@@ -119,9 +122,10 @@ pub struct ElectionRow {
     pub state: String,
     /// Joint key (hex), set at open.
     pub joint_key: Option<String>,
-    /// Digest of the imported roll (hex).
+    /// Digest of a roll imported by a service before issue 15 (hex); the service no longer sees
+    /// the roll, so it is `None` for every election created since.
     pub roll_digest: Option<String>,
-    /// Voters on the roll.
+    /// Eligible voters: the number of credential keys.
     pub voters: Option<i64>,
     /// Digest of the credential list (hex).
     pub credentials_digest: Option<String>,
@@ -129,6 +133,24 @@ pub struct ElectionRow {
     pub created_at: i64,
     /// Last change (ms since the epoch).
     pub updated_at: i64,
+}
+
+/// Keys per row of `credential_chunks` (3.2 MB).
+const KEYS_PER_CHUNK: usize = 100_000;
+
+/// Writes the sorted `keys` as rows of `credential_chunks`, [`KEYS_PER_CHUNK`] keys each.
+async fn write_chunks(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    keys: &[[u8; 32]],
+) -> Result<(), DbError> {
+    for (chunk, part) in keys.chunks(KEYS_PER_CHUNK).enumerate() {
+        sqlx::query("INSERT INTO credential_chunks (chunk, keys) VALUES ($1, $2)")
+            .bind(as_i64(chunk as u64))
+            .bind(part.as_flattened().to_vec())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A board entry to append.
@@ -367,23 +389,20 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Stores the roll's credential keys and digests, in one transaction, if no roll was
-    /// imported yet; `false` if one was.
-    pub async fn import_roll(
+    /// Stores the credential list (sorted keys, their number and digest) in one transaction, if
+    /// the election is in set-up and has no list yet; `false` if it has one or is not in set-up.
+    pub async fn import_credentials(
         &self,
-        roll_digest: &str,
-        voters: u64,
         credentials_digest: &str,
         keys: &[[u8; 32]],
         now: u64,
     ) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE election SET roll_digest = $1, voters = $2, credentials_digest = $3, \
-             updated_at = $4 WHERE singleton = 1 AND roll_digest IS NULL AND state = 'setup'",
+            "UPDATE election SET voters = $1, credentials_digest = $2, updated_at = $3 \
+             WHERE singleton = 1 AND credentials_digest IS NULL AND state = 'setup'",
         )
-        .bind(roll_digest)
-        .bind(as_i64(voters))
+        .bind(as_i64(keys.len() as u64))
         .bind(credentials_digest)
         .bind(as_i64(now))
         .execute(&mut *tx)
@@ -392,18 +411,87 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
-        for key in keys {
-            sqlx::query("INSERT INTO credentials (credential) VALUES ($1)")
-                .bind(key.to_vec())
-                .execute(&mut *tx)
-                .await?;
+        write_chunks(&mut tx, keys).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces the credential list by `keys` (one credential replaced, spec/api.md §5.3) and
+    /// records the replacement, in one transaction, if the election is in set-up and its list
+    /// still has the digest `previous_digest`; `false` otherwise.
+    pub async fn replace_credential(
+        &self,
+        previous_digest: &str,
+        credentials_digest: &str,
+        keys: &[[u8; 32]],
+        replacement_json: &str,
+        now: u64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE election SET voters = $1, credentials_digest = $2, updated_at = $3 \
+             WHERE singleton = 1 AND credentials_digest = $4 AND state = 'setup'",
+        )
+        .bind(as_i64(keys.len() as u64))
+        .bind(credentials_digest)
+        .bind(as_i64(now))
+        .bind(previous_digest)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
         }
+        sqlx::query("DELETE FROM credential_chunks")
+            .execute(&mut *tx)
+            .await?;
+        // A list imported before schema 3 moves to the chunks with its first replacement.
+        sqlx::query("DELETE FROM credentials")
+            .execute(&mut *tx)
+            .await?;
+        write_chunks(&mut tx, keys).await?;
+        sqlx::query(
+            "INSERT INTO credential_replacements (seq, replacement, replaced_at) \
+             SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM credential_replacements",
+        )
+        .bind(replacement_json)
+        .bind(as_i64(now))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Every credential key, sorted by bytes.
     pub async fn credentials(&self) -> Result<Vec<[u8; 32]>, DbError> {
+        let rows = sqlx::query("SELECT keys FROM credential_chunks ORDER BY chunk")
+            .fetch_all(&self.pool)
+            .await?;
+        if rows.is_empty() {
+            return self.legacy_credentials().await;
+        }
+        let mut keys = Vec::new();
+        for row in &rows {
+            let bytes: Vec<u8> = row.try_get(0)?;
+            let (chunks, rest) = bytes.as_chunks::<32>();
+            if !rest.is_empty() {
+                return Err(DbError::Corrupt(format!(
+                    "a chunk of the credential list has {} bytes, not a multiple of 32",
+                    bytes.len()
+                )));
+            }
+            keys.extend_from_slice(chunks);
+        }
+        if keys.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(DbError::Corrupt(
+                "the stored credential keys are not strictly sorted".into(),
+            ));
+        }
+        Ok(keys)
+    }
+
+    /// The keys of a roll imported before schema 3, one row each, sorted.
+    async fn legacy_credentials(&self) -> Result<Vec<[u8; 32]>, DbError> {
         let rows = sqlx::query("SELECT credential FROM credentials")
             .fetch_all(&self.pool)
             .await?;
@@ -413,6 +501,16 @@ impl Db {
             .collect::<Result<Vec<_>, _>>()?;
         keys.sort_unstable();
         Ok(keys)
+    }
+
+    /// The replacements made so far (their JSON documents), in order.
+    pub async fn credential_replacements(&self) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query("SELECT replacement FROM credential_replacements ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String, _>(0)?))
+            .collect()
     }
 
     /// Up to `limit` leaves from index `start` on, in order (to rebuild the board at start-up).

@@ -28,11 +28,12 @@ mod aggregate;
 pub mod anchor;
 mod board;
 pub mod booth;
+mod credentials;
 pub mod db;
 mod error;
+mod http;
 mod metrics;
 pub mod record;
-mod roll;
 mod routes;
 mod status;
 mod store;
@@ -77,8 +78,9 @@ pub const BOARD_KEY_FILE: &str = "board.key";
 pub struct Limits {
     /// Largest ballot request (`POST /v1/election/ballots` and `/spoiled`), in bytes.
     pub ballot_body: usize,
-    /// Largest voter roll, in bytes.
-    pub roll_body: usize,
+    /// Largest public credential list (`PUT /v1/election/credentials`), in bytes: about 67 bytes
+    /// a voter, so the default takes some 16 million voters.
+    pub credentials_body: usize,
     /// Largest manifest request, in bytes.
     pub manifest_body: usize,
     /// Largest ceremony message, in bytes.
@@ -89,7 +91,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             ballot_body: 256 * 1024,
-            roll_body: 64 * 1024 * 1024,
+            credentials_body: 1024 * 1024 * 1024,
             manifest_body: 1024 * 1024,
             ceremony_body: crate::messages::server::DEFAULT_MAX_BODY,
         }

@@ -333,7 +333,7 @@ impl RecordSource for DbSource {
     }
 
     fn credentials(&mut self) -> anyhow::Result<CredentialList> {
-        self.block(super::routes::credential_list(&self.state))
+        self.block(super::credentials::credential_list(&self.state))
             .map_err(|e| anyhow::anyhow!(e.message))
     }
 
@@ -606,6 +606,7 @@ mod tests {
                 absent: vec![],
                 spoil_every: 2,
                 revote_every: 0,
+                replaced: 0,
                 seed: 5,
             },
             &mut files,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -14,40 +14,38 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use secrecy::ExposeSecret as _;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::Digest as _;
-use subtle::ConstantTimeEq as _;
 use tabella_crypto::ballot::{Ballot, BallotError, SpoiledBallot, TrackingCode};
 use tabella_crypto::board::receipt::{EntryKind, Receipt, SignedTreeHead};
 use tabella_crypto::credential::CredentialKey;
-use tabella_crypto::record::{credentials_digest, ANCHORS, BALLOTS, INDEX};
+use tabella_crypto::record::{ANCHORS, BALLOTS, INDEX};
 
 use super::aggregate;
 use super::anchor;
 use super::board::{not_open, now_ms, stored_receipt, BoardView, Submission};
 use super::booth::{self, Booth};
+use super::credentials;
 use super::db::{ElectionRow, EntryRow};
 use super::error::AppError;
-use super::roll;
+use super::http::{
+    admin_call, body, election, json, require_admin, stored_row, with_bearer_challenge, Shared,
+};
 use super::status;
 use super::store::{self, DbStore, PARAMETERS, RESULTS};
 use super::{AppState, Election, OpenElection};
 use crate::api::{
     AnchoringStatus, BoardEntry, BoardPage, CastBallot, ConsistencyAnswer, CreateElection,
-    CredentialList, ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry,
-    Results, RollImported, SpoilBallot,
+    ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry, Results, SpoilBallot,
 };
 use crate::ceremony::CEREMONY;
-use crate::messages::server::{bearer_token, routes as ceremony_routes, ServerConfig};
+use crate::messages::server::{routes as ceremony_routes, ServerConfig};
 
 /// The OpenAPI document of this API.
 pub const OPENAPI: &str = include_str!("../../../spec/openapi.json");
 
 /// Largest page of `GET /v1/board/entries`.
 pub const MAX_PAGE: u32 = 1000;
-
-type Shared = Arc<AppState>;
 
 /// The service's router.
 pub fn app(state: Arc<AppState>) -> Router {
@@ -86,12 +84,17 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .post(create_election)
                 .layer(DefaultBodyLimit::max(limits.manifest_body)),
         )
-        .route("/v1/election/credentials", get(credentials))
-        .route("/v1/election/parameters", get(parameters))
         .route(
-            "/v1/election/roll",
-            post(import_roll).layer(DefaultBodyLimit::max(limits.roll_body)),
+            "/v1/election/credentials",
+            get(credentials::get)
+                .put(credentials::upload)
+                .layer(DefaultBodyLimit::max(limits.credentials_body)),
         )
+        .route(
+            "/v1/election/credentials/replacements",
+            post(credentials::replace).layer(DefaultBodyLimit::max(limits.manifest_body)),
+        )
+        .route("/v1/election/parameters", get(parameters))
         .route("/v1/election/open", post(open_election))
         .route("/v1/election/close", post(close_election))
         .route("/v1/election/tally", post(tally_election))
@@ -197,79 +200,6 @@ async fn openapi() -> Response {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// Checks the officials' bearer token, in constant time (the length of the token leaks).
-fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    let unauthorized = |message: &str| {
-        AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            message.to_string(),
-        )
-    };
-    let Some(expected) = &state.admin_token else {
-        return Err(unauthorized(
-            "this service has no admin token configured, so it accepts no administrative call",
-        ));
-    };
-    match bearer_token(headers) {
-        None => Err(unauthorized(
-            "an administrative call: send the admin token as \"Authorization: Bearer <token>\"",
-        )),
-        Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes())) => {
-            Ok(())
-        }
-        Some(_) => Err(unauthorized("the admin token is wrong")),
-    }
-}
-
-fn with_bearer_challenge(error: AppError) -> Response {
-    let status = error.status;
-    let mut response = error.into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
-
-/// The body, or `413 too_large` / `400 malformed_request`.
-fn body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, AppError> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the request is larger than the {limit} bytes this endpoint accepts"),
-            )
-        } else {
-            AppError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_request",
-                format!("the request body could not be read: {rejection}"),
-            )
-        }
-    })
-}
-
-fn json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, AppError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        AppError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_request",
-            format!("the request is not a valid {what}: {e}"),
-        )
-    })
-}
-
-fn election(state: &AppState) -> Result<Arc<Election>, AppError> {
-    state.election().ok_or_else(AppError::no_election)
-}
-
-async fn stored_row(state: &AppState) -> Result<ElectionRow, AppError> {
-    state.db.election().await?.ok_or_else(AppError::no_election)
-}
 
 pub(super) async fn info(state: &AppState, election: &Election) -> Result<ElectionInfo, AppError> {
     let row = stored_row(state).await?;
@@ -406,32 +336,6 @@ async fn create_election_inner(
     Ok((StatusCode::CREATED, Json(info(state, &election).await?)))
 }
 
-async fn credentials(State(state): State<Shared>) -> Result<Json<CredentialList>, AppError> {
-    Ok(Json(credential_list(&state).await?))
-}
-
-/// The credential list (`credentials.json` of the record), every stored key checked.
-pub(super) async fn credential_list(state: &AppState) -> Result<CredentialList, AppError> {
-    let keys = state.db.credentials().await?;
-    // Decoding checks every stored key (a point decompression each): on all cores, off the
-    // runtime.
-    let list = tokio::task::spawn_blocking(move || {
-        use rayon::prelude::*;
-        let credentials = keys
-            .par_iter()
-            .map(|k| CredentialKey::from_bytes(k))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AppError::internal(format!("a stored credential key is corrupt: {e}")))?;
-        Ok::<_, AppError>(CredentialList {
-            credentials,
-            digest: credentials_digest(&keys),
-        })
-    })
-    .await
-    .map_err(AppError::internal)??;
-    Ok(list)
-}
-
 /// The signed election parameters (`election.json` of the record), byte for byte as stored
 /// when voting opened.
 async fn parameters(State(state): State<Shared>) -> Result<Response, AppError> {
@@ -452,109 +356,6 @@ async fn parameters(State(state): State<Shared>) -> Result<Response, AppError> {
     }
 }
 
-async fn import_roll(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    request: Result<Bytes, BytesRejection>,
-) -> Response {
-    match import_roll_inner(&state, &headers, request).await {
-        Ok(answer) => answer.into_response(),
-        Err(error) => with_bearer_challenge(error),
-    }
-}
-
-async fn import_roll_inner(
-    state: &Shared,
-    headers: &HeaderMap,
-    request: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<RollImported>), AppError> {
-    require_admin(state, headers)?;
-    let bytes = body(request, state.limits.roll_body)?;
-    let ids = roll::parse(&bytes)
-        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "invalid_roll", e.to_string()))?;
-    let digest = roll::roll_digest(&ids);
-    let _admin = state.admin.lock().await;
-    let election = election(state)?;
-    // Only in setup, even for the same roll again (spec/api.md §2.1).
-    let current = election.board.view.read().await.state;
-    if current != ElectionState::Setup {
-        return Err(AppError::wrong_state(format!(
-            "the roll can only be imported before voting opens (the election is {current})"
-        )));
-    }
-    let row = stored_row(state).await?;
-    if let Some(existing) = &row.roll_digest {
-        if *existing == digest {
-            return Ok((
-                StatusCode::OK,
-                Json(RollImported {
-                    voters: ids.len() as u64,
-                    roll_digest: digest,
-                    credentials_digest: row.credentials_digest.unwrap_or_default(),
-                    already_imported: true,
-                    codes: Vec::new(),
-                }),
-            ));
-        }
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "roll_exists",
-            format!(
-                "a different roll (digest {existing}) was already imported; the roll is fixed \
-                 once credentials are issued"
-            ),
-        ));
-    }
-    let id = election.id;
-    let voters = ids.len() as u64;
-    tracing::info!(voters, "issuing credentials");
-    let (codes, keys) = tokio::task::spawn_blocking(move || {
-        let bar = indicatif::ProgressBar::new(voters);
-        bar.set_message("issuing credentials");
-        let out = roll::issue(&id, &ids, &|| bar.inc(1));
-        bar.finish_and_clear();
-        out
-    })
-    .await
-    .map_err(AppError::internal)?;
-    let credentials_digest = hex::encode(credentials_digest(&keys));
-    if !state
-        .db
-        .import_roll(&digest, voters, &credentials_digest, &keys, now_ms())
-        .await?
-    {
-        return Err(AppError::wrong_state(
-            "the roll could not be stored: the election is no longer in set-up or has a roll",
-        ));
-    }
-    tracing::info!(voters, roll = %digest, credentials = %credentials_digest, "roll imported");
-    Ok((
-        StatusCode::CREATED,
-        Json(RollImported {
-            voters,
-            roll_digest: digest,
-            credentials_digest,
-            already_imported: false,
-            codes,
-        }),
-    ))
-}
-
-async fn admin_call<F, Fut, T>(state: Shared, headers: HeaderMap, f: F) -> Response
-where
-    F: FnOnce(Shared) -> Fut,
-    Fut: std::future::Future<Output = Result<T, AppError>>,
-    T: IntoResponse,
-{
-    if let Err(error) = require_admin(&state, &headers) {
-        return with_bearer_challenge(error);
-    }
-    match f(state).await {
-        Ok(answer) => answer.into_response(),
-        Err(error) => error.into_response(),
-    }
-}
-
 async fn open_election(State(state): State<Shared>, headers: HeaderMap) -> Response {
     admin_call(state, headers, |state| async move {
         let _admin = state.admin.lock().await;
@@ -572,11 +373,19 @@ async fn open_election(State(state): State<Shared>, headers: HeaderMap) -> Respo
         let not_ready =
             |message: String| AppError::new(StatusCode::CONFLICT, "not_ready_to_open", message);
         let row = stored_row(&state).await?;
-        if row.roll_digest.is_none() {
+        if row.credentials_digest.is_none() {
             return Err(not_ready(
-                "import the voter roll first (`tabella election import-roll`)".to_string(),
+                "import the credential list first (`tabella election import-credentials`)"
+                    .to_string(),
             ));
         }
+        // MANIFEST-5, again: the list was checked when it was imported; a database from before
+        // that check is checked here.
+        let voters = row.voters.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+        election
+            .manifest
+            .check_capacity(voters)
+            .map_err(|e| not_ready(format!("the tally could not count this electorate: {e}")))?;
         let store = DbStore::new(state.db.clone(), state.runtime.clone());
         let ceremony =
             tokio::task::spawn_blocking(move || crate::ceremony::KeyCeremony::load(&store, 0))

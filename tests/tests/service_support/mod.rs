@@ -25,7 +25,7 @@ use tabella_crypto::credential::{CredentialCode, CredentialSecret};
 use tabella_crypto::manifest::Manifest;
 use tabella_tally::api::{
     AnchorKind, AnchorState, AnchoringStatus, BoardCounts, BoardPage, ElectionInfo, EntryStatus,
-    ErrorBody, IssuedCredential, Results,
+    ErrorBody, IssuedCredential, PublicCredentialList, Results,
 };
 use tabella_tally::client::ElectionClient;
 use tabella_tally::messages::HttpStore;
@@ -338,6 +338,21 @@ impl Service {
         .await
     }
 
+    /// An administrative `PUT` of a JSON document with the officials' token.
+    pub async fn admin_put_json(&self, path: &str, value: &impl Serialize) -> Answer {
+        let bearer = format!("Bearer {TOKEN}");
+        self.request(
+            Method::PUT,
+            path,
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &bearer),
+            ],
+            serde_json::to_vec(value).unwrap(),
+        )
+        .await
+    }
+
     /// `PUT /v1/ceremony/messages/{name}`, with the officials' token when `admin`.
     pub async fn put_message(&self, name: &str, value: &impl Serialize, admin: bool) -> Answer {
         let bearer = format!("Bearer {TOKEN}");
@@ -573,13 +588,22 @@ impl Voters {
     }
 }
 
-/// The roll of `n` voters as CSV.
-pub fn roll_csv(n: usize) -> Vec<u8> {
-    std::iter::once("voter_id".to_owned())
-        .chain((1..=n).map(|i| format!("voter-{i:03}")))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .into_bytes()
+/// `n` voters' credentials as a registrar makes them off the server: a code drawn for each
+/// (`voter-001` …), its key derived (Argon2id, on two threads), and the public credential list
+/// to upload.
+pub fn registrar(election: ElectionId, n: usize) -> (Voters, PublicCredentialList) {
+    let codes = (1..=n)
+        .map(|i| IssuedCredential {
+            voter_id: format!("voter-{i:03}"),
+            code: CredentialCode::generate(&mut rand::rngs::OsRng)
+                .expose_secret()
+                .to_owned(),
+        })
+        .collect();
+    let voters = Voters::new(election, codes);
+    voters.derive_all();
+    let list = PublicCredentialList::new(election, (0..n).map(|i| voters.secret(i).public()));
+    (voters, list)
 }
 
 /// A ballot of `credential` for `selection`, and its secrets.
@@ -665,12 +689,13 @@ impl Election {
                 .await
                 .expect(201);
         }
-        let imported: tabella_tally::api::RollImported = service
-            .admin_post("/v1/election/roll", "text/csv", roll_csv(voters))
+        let (registered, list) = registrar(info.election_id, voters);
+        let imported: tabella_tally::api::CredentialsImported = service
+            .admin_put_json("/v1/election/credentials", &list)
             .await
             .expect(201)
             .json();
-        assert_eq!(imported.codes.len(), voters);
+        assert_eq!(imported.voters as usize, voters);
         let joint = trustees.outcome().joint_key;
         if open {
             info = service
@@ -682,7 +707,7 @@ impl Election {
         }
         // The service's manifest: it may publish the booth the service serves.
         let ctx = ElectionContext::new(info.election_id, info.manifest.clone(), joint).unwrap();
-        let voters = Voters::new(info.election_id, imported.codes);
+        let voters = registered;
         Self {
             service,
             info,
@@ -821,11 +846,11 @@ impl HttpElection {
             let store = HttpStore::new(&url, None).unwrap();
             tabella_tally::trustee::check_step(&store, identity, 0).unwrap();
         }
-        let imported = officials.import_roll(&roll_csv(voters)).unwrap();
+        let (voters, list) = registrar(info.election_id, voters);
+        officials.import_credentials(&list).unwrap();
         let info = officials.open().unwrap();
         let ctx =
             ElectionContext::new(info.election_id, manifest(), info.joint_key.unwrap()).unwrap();
-        let voters = Voters::new(info.election_id, imported.codes);
         Self {
             service,
             db: db.clone(),
