@@ -221,8 +221,8 @@ mod tests {
     #[test]
     fn codes_that_say_what_is_missing_keep_the_service_message() {
         assert_eq!(
-            service("not_ready_to_open", "the roll is not imported").words(),
-            "Voting cannot open yet. The roll is not imported"
+            service("not_ready_to_open", "the credential list is not imported").words(),
+            "Voting cannot open yet. The credential list is not imported"
         );
         assert_eq!(
             service("some_new_code", "A new reason.").words(),

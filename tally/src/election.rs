@@ -2,7 +2,7 @@
 //!
 //! Each command is one call of the service's HTTP API ([`crate::client::ElectionClient`]); the
 //! service decides what is allowed when, and its refusals (a wrong state, a missing key
-//! ceremony, a different roll) are printed as it words them, with its error code. The
+//! ceremony, a different credential list) are printed as it words them, with its error code. The
 //! administrative commands send the officials' token (`--token` or `TABELLA_ADMIN_TOKEN`).
 //!
 //! The life of an election: `create` (then the trustees' key ceremony, `tabella trustee …` and
@@ -438,7 +438,7 @@ fn print_status(client: &ElectionClient, info: &ElectionInfo) {
             println!("voters       {voters} (credentials digest {digest})")
         }
         (Some(voters), None) => println!("voters       {voters}"),
-        _ => println!("voters       roll not imported yet"),
+        _ => println!("voters       credential list not imported yet"),
     }
     let b = &info.board;
     println!(

@@ -1,6 +1,6 @@
 //! `tabella simulate`: many voters casting ballots against a running election service.
 //!
-//! The voters are those of a credentials file, as `tabella election import-roll` writes it
+//! The voters are those of a credentials file, as `tabella credentials generate` writes it
 //! (`voter_id,code`). Each voter's device is simulated in full: it derives the credential from
 //! the code, encrypts and proves its choices, and sometimes challenges (spoils) one ballot or
 //! casts twice. Then `--concurrency` threads cast every ballot over HTTP, check every receipt
@@ -45,8 +45,8 @@ pub struct SimulateOptions {
     #[arg(long, value_name = "URL", env = "TABELLA_URL")]
     pub url: String,
 
-    /// The voters' credentials: a CSV file with the columns voter_id and code, as written by
-    /// `tabella election import-roll --codes-out`.
+    /// The voters' credentials: a CSV file with the columns voter_id and code, such as the
+    /// `codes.csv` that `tabella credentials generate` writes.
     #[arg(long, value_name = "FILE")]
     pub credentials: PathBuf,
 
@@ -686,7 +686,7 @@ pub fn parse_credentials(reader: impl Read, source: &str) -> anyhow::Result<Vec<
         headers.iter().position(|h| h == name).ok_or_else(|| {
             anyhow!(
                 "{source} has no {name} column: a credentials file starts with the header line \
-                 `voter_id,code` (as `tabella election import-roll --codes-out` writes it)"
+                 `voter_id,code` (as `codes.csv` of `tabella credentials generate` has it)"
             )
         })
     };

@@ -13,3 +13,4 @@ pub mod browser;
 pub mod hardhat;
 pub mod postgres;
 pub mod process;
+pub mod smtp;

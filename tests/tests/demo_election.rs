@@ -235,3 +235,86 @@ fn demo_without_a_chain_anchors_nothing() {
     assert!(!record.join("anchors.json").exists());
     assert!(!demo::chain_dir_for(&record).exists());
 }
+
+/// The service never sees a credential code: the demo's registrar makes them off the server
+/// (letters, e-mails in its outbox), and no code is anywhere in the service's database files.
+#[test]
+fn the_demo_service_never_holds_a_credential_code() {
+    let (dir, record) = record_dir();
+    let data = dir.path().join("data");
+    let opts = DemoOptions {
+        data_dir: Some(data.clone()),
+        no_chain: true,
+        ..options(8, 31, ContestSet::Plurality, &record)
+    };
+    demo::run(&opts).expect("the demo election completes");
+    verified(&record);
+    let registrar = tabella_tally::registrar::Registrar::open(&data.join("registrar"))
+        .expect("the demo's registrar directory");
+    assert_eq!(registrar.voters.len(), 8);
+    assert_eq!(registrar.summary.letters, ["letters.pdf"]);
+    let outbox: Vec<_> = std::fs::read_dir(data.join("registrar/outbox"))
+        .expect("the outbox")
+        .collect();
+    assert_eq!(outbox.len(), 8, "one e-mail per voter");
+    let mut database = Vec::new();
+    for entry in std::fs::read_dir(&data).expect("the data directory") {
+        let path = entry.expect("an entry").path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("tabella.db"))
+        {
+            database.extend(std::fs::read(&path).expect("a database file"));
+        }
+    }
+    assert!(!database.is_empty());
+    for voter in &registrar.voters {
+        let code = voter.code.as_bytes();
+        assert!(
+            !database.windows(code.len()).any(|w| w == code),
+            "voter {}'s code is in the service's database",
+            voter.voter_id
+        );
+    }
+}
+
+/// The demo e-mails every voter through a real SMTP server (with STARTTLS) when given one.
+#[test]
+fn the_demo_mails_its_voters_through_an_smtp_server() {
+    let Some(python) = tabella_tests::smtp::python() else {
+        return;
+    };
+    let cert = tabella_tests::smtp::self_signed();
+    let mut sink = tabella_tests::smtp::Sink::start(
+        &python,
+        &[
+            "--tls-cert",
+            &cert.cert_path,
+            "--tls-key",
+            &cert.key_path,
+            "--require-starttls",
+        ],
+    );
+    let (dir, record) = record_dir();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &cert.trust_pem).expect("the certificate");
+    let opts = DemoOptions {
+        no_chain: true,
+        smtp_url: Some(format!("smtp://localhost:{}", sink.port)),
+        smtp_ca_file: Some(ca),
+        ..options(5, 32, ContestSet::Plurality, &record)
+    };
+    demo::run(&opts).expect("the demo election completes");
+    verified(&record);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 5);
+    let to: Vec<String> = messages
+        .iter()
+        .map(|m| tabella_tests::smtp::decode(&python, m).to)
+        .collect();
+    for i in 1..=5 {
+        let address = format!("voter-{i:06}@example.org");
+        assert!(to.iter().any(|t| t.contains(&address)), "{to:?}");
+    }
+    sink.stop();
+}

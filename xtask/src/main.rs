@@ -477,6 +477,7 @@ fn test(root: &Path, skip: &[Step], quick: bool) -> Result<()> {
             needs(Step::Clippy),
             needs(Step::Booth) || needs(Step::BrowserCrypto),
             needs(Step::Booth) || needs(Step::BrowserCrypto) || needs(Step::Demo),
+            needs(Step::Test),
         ),
     )?;
 

@@ -31,6 +31,18 @@ pub(crate) enum Prerequisite {
         /// Why it is needed.
         why: &'static str,
     },
+    /// A Python virtualenv at `dir` (relative to the workspace root) with the hash-pinned
+    /// packages of `requirements`, made with `python3 -m venv` and `pip install
+    /// --require-hashes`; remade when the requirements change (a copy of them is kept in the
+    /// virtualenv as the stamp).
+    PythonVenv {
+        /// The virtualenv.
+        dir: &'static str,
+        /// The requirements file.
+        requirements: &'static str,
+        /// Why it is needed.
+        why: &'static str,
+    },
     /// A tool installed with `cargo install --locked PACKAGE --version V`, where `V` is the
     /// version of the crate `version_of` in `Cargo.lock`; installed when one of its `binaries`
     /// does not say `<binary> V` to `--version`.
@@ -64,9 +76,27 @@ const WASM_BINDGEN_CLI: Prerequisite = Prerequisite::CargoTool {
 /// What `cargo xtask demo` needs beyond the Rust toolchain: it builds and serves the web ballot.
 pub(crate) const DEMO: [Prerequisite; 2] = [WASM, WASM_BINDGEN_CLI];
 
+/// Where the test virtualenv is, relative to the workspace root (the SMTP tests find its
+/// Python there when `TABELLA_TEST_PYTHON` is not set).
+pub(crate) const TEST_VENV: &str = "target/test-venv";
+
+/// The test virtualenv: aiosmtpd, the real SMTP server the registrar's e-mail tests send to.
+const TEST_PYTHON: Prerequisite = Prerequisite::PythonVenv {
+    dir: TEST_VENV,
+    requirements: "tests/smtp/requirements.txt",
+    why: "the registrar's e-mail tests send to a real SMTP server (aiosmtpd) on loopback",
+};
+
 /// What the steps of `cargo xtask test` need: `fmt` rustfmt, `clippy` clippy and the wasm32
-/// target, `booth` and `browser-crypto` the target and the wasm-bindgen CLI.
-pub(crate) fn for_steps(fmt: bool, clippy: bool, wasm: bool, bindgen: bool) -> Vec<Prerequisite> {
+/// target, `booth` and `browser-crypto` the target and the wasm-bindgen CLI, `test` the test
+/// virtualenv.
+pub(crate) fn for_steps(
+    fmt: bool,
+    clippy: bool,
+    wasm: bool,
+    bindgen: bool,
+    tests: bool,
+) -> Vec<Prerequisite> {
     let mut needed = Vec::new();
     if fmt {
         needed.push(Prerequisite::Component {
@@ -86,13 +116,16 @@ pub(crate) fn for_steps(fmt: bool, clippy: bool, wasm: bool, bindgen: bool) -> V
     if bindgen {
         needed.push(WASM_BINDGEN_CLI);
     }
+    if tests {
+        needed.push(TEST_PYTHON);
+    }
     needed
 }
 
 /// Every prerequisite xtask knows, for the comparison with `.ci/run`.
 #[cfg(test)]
 fn all() -> Vec<Prerequisite> {
-    for_steps(true, true, true, true)
+    for_steps(true, true, true, true, true)
 }
 
 #[cfg(test)]
@@ -104,6 +137,9 @@ impl Prerequisite {
             Self::Target { triple, .. } => format!("rustup target add {triple}"),
             Self::CargoTool { package, .. } => {
                 format!("cargo install --locked {package} --version \"$version\"")
+            }
+            Self::PythonVenv { requirements, .. } => {
+                format!("pip install --require-hashes -r {requirements}")
             }
         }
     }
@@ -157,6 +193,11 @@ pub(crate) fn ensure(root: &Path, needed: &[Prerequisite]) -> Result<()> {
                     install(&mut cmd, why)?;
                 }
             }
+            Prerequisite::PythonVenv {
+                dir,
+                requirements,
+                why,
+            } => ensure_venv(root, dir, requirements, why)?,
             Prerequisite::CargoTool {
                 package,
                 version_of,
@@ -187,6 +228,39 @@ pub(crate) fn ensure(root: &Path, needed: &[Prerequisite]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The virtualenv `dir` with `requirements` installed, unless its stamp says they already are.
+fn ensure_venv(root: &Path, dir: &str, requirements: &str, why: &str) -> Result<()> {
+    let venv = root.join(dir);
+    let wanted = std::fs::read(root.join(requirements))
+        .with_context(|| format!("could not read {requirements}"))?;
+    let stamp = venv.join("tabella-requirements.txt");
+    let python = venv.join("bin").join("python");
+    if python.is_file() && std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
+        return Ok(());
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .with_context(|| format!("could not remove the stale {}", venv.display()))?;
+    }
+    let mut make = Command::new("python3");
+    make.args(["-m", "venv"]).arg(&venv);
+    install(&mut make, why)
+        .context("python3 could not make a virtualenv; on Debian: apt-get install python3-venv")?;
+    let mut pip = Command::new(&python);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--require-hashes",
+        "-r",
+    ])
+    .arg(root.join(requirements));
+    install(&mut pip, why)?;
+    std::fs::write(&stamp, &wanted).with_context(|| format!("could not write {}", stamp.display()))
 }
 
 /// Whether a tool must be (re)installed: some binary is missing or reports another version.
@@ -310,13 +384,14 @@ mod tests {
 
     #[test]
     fn every_test_step_prerequisite_includes_the_demos_when_the_booth_is_built() {
-        let booth = for_steps(false, false, true, true);
+        let booth = for_steps(false, false, true, true, false);
         for prerequisite in DEMO {
             assert!(booth.contains(&prerequisite), "{prerequisite:?}");
         }
-        assert!(for_steps(false, false, false, false).is_empty());
+        assert!(for_steps(false, false, false, false, false).is_empty());
+        assert_eq!(for_steps(false, false, false, false, true), [TEST_PYTHON]);
         assert_eq!(
-            for_steps(true, false, false, false),
+            for_steps(true, false, false, false, false),
             [Prerequisite::Component {
                 name: "rustfmt",
                 why: "the fmt step checks the formatting"

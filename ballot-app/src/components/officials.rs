@@ -219,7 +219,7 @@ fn Dashboard(
             <dl class="figures">
                 <div><dt>"State"</dt><dd id="election-state">{election.state.as_str()}</dd></div>
                 <div><dt>"Board entries"</dt><dd id="board-size">{board.size}</dd></div>
-                <div><dt>"Voters on the roll"</dt><dd id="voters">{election.voters.map_or_else(|| "not imported".to_owned(), |v| v.to_string())}</dd></div>
+                <div><dt>"Eligible voters"</dt><dd id="voters">{election.voters.map_or_else(|| "not imported".to_owned(), |v| v.to_string())}</dd></div>
                 <div><dt>"Turnout"</dt><dd id="turnout">{format!("{voted} ({})", percent(voted, voters))}</dd></div>
                 <div><dt>"Counted / superseded / spoiled"</dt><dd>{format!("{} / {} / {}", board.counted, board.superseded, board.spoiled)}</dd></div>
             </dl>

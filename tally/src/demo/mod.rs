@@ -2,8 +2,10 @@
 //!
 //! The demo starts the election service (`tabella serve`) on 127.0.0.1 with an SQLite database in
 //! a data directory, then plays every part through HTTP as separate clients: the officials create
-//! the election and import a roll, the trustees run the key ceremony (each with its own client),
-//! the simulated voters cast ballots concurrently (some challenge a ballot first, some vote twice),
+//! the election, the trustees run the key ceremony (each with its own client), a registrar makes
+//! the voters' credentials off the server (letters, e-mails) and the officials import the public
+//! list, the simulated voters cast ballots concurrently (some challenge a ballot first, some vote
+//! twice),
 //! the officials close the election, the present trustees decrypt the aggregate, and the results
 //! are printed. The election record (spec/record.md) is then exported into a directory that
 //! outlives the demo (`--record`, by default `tabella-record` in the current directory) and

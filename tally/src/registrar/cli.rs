@@ -148,7 +148,8 @@ pub fn run(command: &CredentialsCommand) -> anyhow::Result<bool> {
     }
 }
 
-fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
+/// A progress bar for `len` steps, labelled `message`.
+pub(crate) fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
@@ -381,4 +382,118 @@ fn smtp_password(file: Option<&Path>) -> anyhow::Result<Option<String>> {
 /// A path as a shell word.
 fn shell_path(path: &Path) -> String {
     crate::election::shell_word(&path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: CredentialsCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<CredentialsCommand, clap::Error> {
+        Cli::try_parse_from(std::iter::once("credentials").chain(args.iter().copied()))
+            .map(|c| c.command)
+    }
+
+    const ELECTION: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+    #[test]
+    fn the_commands_parse_and_require_what_they_need() {
+        let command = parse(&[
+            "generate",
+            "--roll",
+            "r.csv",
+            "--out",
+            "d",
+            "--election",
+            ELECTION,
+            "--title",
+            "T",
+            "--booth-url",
+            "https://b",
+        ])
+        .unwrap();
+        assert!(matches!(
+            command,
+            CredentialsCommand::Generate(GenerateArgs { election: Some(ElectionId(id)), .. })
+                if id == [0x5a; 32]
+        ));
+        for bad in [
+            &["generate", "--roll", "r.csv", "--out", "d"][..],
+            &[
+                "generate",
+                "--roll",
+                "r.csv",
+                "--out",
+                "d",
+                "--election",
+                "5A",
+            ],
+            &["generate", "--out", "d", "--election", ELECTION],
+            &["replace", "--dir", "d"],
+            &["send", "--dir", "d", "--from", "a@b"],
+            &[
+                "send",
+                "--dir",
+                "d",
+                "--smtp-url",
+                "smtp://h",
+                "--outbox",
+                "o",
+                "--from",
+                "a@b",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse(&["send", "--dir", "d", "--outbox", "o", "--from", "a@b"]).is_ok());
+    }
+
+    #[test]
+    fn a_refused_roll_is_reported_with_its_line_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let roll = dir.path().join("roll.csv");
+        std::fs::write(&roll, "voter_id\n\"v-001\nv-002\nv-003\n").unwrap();
+        let out = dir.path().join("out");
+        let command = parse(&[
+            "generate",
+            "--roll",
+            roll.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--election",
+            ELECTION,
+            "--no-letters",
+        ])
+        .unwrap();
+        let error = run(&command).unwrap_err();
+        let text = format!("{error:#}");
+        assert!(text.contains("roll.csv is refused"), "{text}");
+        assert!(
+            text.contains("line 2: a quoted field opens here and is never closed"),
+            "{text}"
+        );
+        assert!(!out.exists());
+        // Letters without the title and the booth's address are refused before any work.
+        std::fs::write(&roll, "voter_id\nv-1\n").unwrap();
+        let command = parse(&[
+            "generate",
+            "--roll",
+            roll.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--election",
+            ELECTION,
+        ])
+        .unwrap();
+        let text = format!("{:#}", run(&command).unwrap_err());
+        assert!(text.contains("--booth-url"), "{text}");
+        assert!(!out.exists());
+    }
 }

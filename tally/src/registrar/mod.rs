@@ -961,6 +961,4 @@ impl Report {
 }
 
 #[cfg(test)]
-pub(crate) mod test_sink;
-#[cfg(test)]
 mod tests;

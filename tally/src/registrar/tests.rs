@@ -9,8 +9,8 @@ use std::path::Path;
 use tabella_crypto::credential::{credentials_digest, CredentialCode, CredentialSecret};
 
 use super::mail::{DeliveryStatus, MailSettings};
-use super::test_sink::{self, Sink};
 use super::*;
+use tabella_tests::smtp::{self as test_sink, Sink};
 
 const ELECTION: ElectionId = ElectionId([0x5a; 32]);
 

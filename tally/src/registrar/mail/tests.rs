@@ -5,7 +5,7 @@
 
 use super::*;
 
-use crate::registrar::test_sink as harness;
+use tabella_tests::smtp as harness;
 
 use harness::{Sink, TestCert};
 

@@ -1,8 +1,10 @@
 //! A real SMTP server for tests: the Python sink `tests/smtp/smtp_sink.py` (aiosmtpd from
-//! PyPI, in the virtualenv `cargo xtask test` and `.ci/run` make), started on loopback and
-//! stopped with the test; and self-signed certificates for its TLS.
+//! PyPI, hash-pinned in `tests/smtp/requirements.txt`, in the virtualenv `target/test-venv` that
+//! `cargo xtask test` makes), started on loopback and stopped with the test; and self-signed
+//! certificates for its TLS. Without that Python the tests that need the sink are skipped with a
+//! note, unless `CI` or `TABELLA_REQUIRE_SMTP` is set, which makes its absence a failure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -19,11 +21,11 @@ pub fn python_candidate() -> PathBuf {
     }
 }
 
-/// The sink script: `TABELLA_SMTP_SINK`, else `tests/smtp/smtp_sink.py` of this crate.
+/// The sink script: `TABELLA_SMTP_SINK`, else `smtp/smtp_sink.py` of this crate.
 pub fn sink_script() -> PathBuf {
     match std::env::var_os("TABELLA_SMTP_SINK") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/smtp_sink.py"),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp/smtp_sink.py"),
     }
 }
 

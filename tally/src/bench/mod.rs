@@ -20,12 +20,17 @@ use tabella_crypto::record::BALLOTS;
 
 use crate::verify::size;
 
+pub mod credentials;
+
 /// `tabella bench …`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Synthesize a complete, valid election record (every voter casts a P10 ballot by default;
     /// some spoil one first, some vote twice) for benchmarking `tabella verify`.
     Record(RecordArgs),
+    /// Measure credentials at scale: the registrar generating codes, keys and letters, and the
+    /// service importing the public keys through HTTP (default: a million voters).
+    Credentials(credentials::CredentialsArgs),
 }
 
 /// `tabella bench record`.
@@ -72,6 +77,7 @@ pub struct RecordArgs {
 pub fn run(command: &BenchCommand) -> anyhow::Result<bool> {
     match command {
         BenchCommand::Record(args) => record(args),
+        BenchCommand::Credentials(args) => credentials::run(args),
     }
 }
 
