@@ -69,17 +69,8 @@ impl Attack {
     /// the honest dealers' messages.
     fn run(n: usize, t: u32, k: usize, how: Ephemeral, proof: ProofAttempt, seed: u64) -> Self {
         let rng = &mut ChaCha20Rng::seed_from_u64(seed);
-        let election_id = ElectionId([0xa7; 32]);
-        let ids: Vec<TrusteeIdentity> = (0..n).map(|_| TrusteeIdentity::generate(rng)).collect();
-        let announcements = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                id.announce(election_id, &format!("trustee {}", i + 1), rng)
-                    .unwrap()
-            })
-            .collect();
-        let params = CeremonyParams::new(election_id, t, announcements, rng).unwrap();
+        let super::tests::Ceremony { params, ids, .. } =
+            super::tests::params(n, t, ElectionId([0xa7; 32]), rng);
         let honest: Vec<u32> = (1..=(n - k) as u32).collect();
         let corrupt: Vec<u32> = ((n - k) as u32 + 1..=n as u32).collect();
 

@@ -11,9 +11,9 @@ use crate::group::{g, Element, Scalar};
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-struct Ceremony {
-    params: CeremonyParams,
-    ids: Vec<TrusteeIdentity>,
+pub(super) struct Ceremony {
+    pub(super) params: CeremonyParams,
+    pub(super) ids: Vec<TrusteeIdentity>,
     dealers: Vec<DealerMessage>,
     checks: Vec<CheckMessage>,
 }
@@ -26,7 +26,9 @@ fn election(tag: u8) -> ElectionId {
     ElectionId([tag; 32])
 }
 
-fn params(n: usize, t: u32, election_id: ElectionId, rng: &mut ChaCha20Rng) -> Ceremony {
+/// `n` trustees named `trustee 1` … with threshold `t`, for `election_id`: parameters, no
+/// messages yet.
+pub(super) fn params(n: usize, t: u32, election_id: ElectionId, rng: &mut ChaCha20Rng) -> Ceremony {
     let ids: Vec<_> = (0..n).map(|_| TrusteeIdentity::generate(rng)).collect();
     let announcements = ids
         .iter()

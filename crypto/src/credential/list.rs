@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::{CredentialError, CredentialKey};
 use crate::ballot::ElectionId;
+use crate::group::hex32;
 
 /// SHA-256 over the concatenated 32-byte credential keys, in the given (sorted) order
 /// (CRED-LIST-1). `SHA-256("")` for an empty list.
@@ -118,22 +119,6 @@ mod hex_keys {
             }
         }
         d.deserialize_seq(Keys)
-    }
-}
-
-/// `#[serde(with = "…")]` for 32 bytes as lowercase hex.
-mod hex32 {
-    use crate::group::text;
-
-    pub(super) fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text::to_hex(v))
-    }
-
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<[u8; 32], D::Error> {
-        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
-        text::from_hex("digest", &s).map_err(serde::de::Error::custom)
     }
 }
 

@@ -281,6 +281,22 @@ pub mod text {
     }
 }
 
+/// `#[serde(with = "…")]`: 32 bytes (a digest, a key) as exactly 64 lowercase hex digits.
+pub(crate) mod hex32 {
+    use super::text;
+
+    pub(crate) fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text::to_hex(v))
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<[u8; 32], D::Error> {
+        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        text::from_hex("digest", &s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// `#[serde(with = "…")]` helpers for [`Element`] as lowercase hex. Decoding is strict and
 /// refuses the identity: every point the protocol exchanges in JSON messages is a key, a
 /// commitment or a share, none of which may be the identity.

@@ -8,7 +8,7 @@ pub use encoding::{
     decode_point, decode_point_nonidentity, decode_scalar, fixed, serde_element, text, Element,
     EncodingError,
 };
-pub(crate) use encoding::{serde_hex, Reader};
+pub(crate) use encoding::{hex32, serde_hex, Reader};
 pub(crate) use generators::{bulletproof_gens, g_table, h_compressed, h_table, pedersen_gens};
 pub use generators::{g, h, H_LABEL, MAX_AGGREGATED_RANGES};
 

@@ -22,20 +22,7 @@ pub const RECORD_DOMAIN: &[u8] = b"tabella/v1/record";
 pub const PARAMETERS_DOMAIN: &[u8] = b"tabella/v1/election-parameters";
 
 /// `#[serde(with = "hex32")]`: 32 bytes as exactly 64 lowercase hex digits.
-pub(crate) mod hex32 {
-    use crate::group::text;
-
-    pub(crate) fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text::to_hex(v))
-    }
-
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<[u8; 32], D::Error> {
-        let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
-        text::from_hex("digest", &s).map_err(serde::de::Error::custom)
-    }
-}
+pub(crate) use crate::group::hex32;
 
 /// `record.json`: what the record holds. Its [`digest`](Self::digest) identifies the whole record
 /// (it is what the chain anchors).

@@ -11,7 +11,8 @@
 //!    depend on how they were made) uploaded through HTTP into a fresh election service on
 //!    SQLite in a temporary directory, or on the PostgreSQL of `--database-url`, as `tabella
 //!    election import-credentials` uploads them: the time from the request to the service's
-//!    `201`, then the time to open voting with that list (which loads it into memory).
+//!    `201`; then the time to read the list back (`GET /v1/election/credentials`, every key
+//!    decoded by the client), as the record export does.
 
 use std::time::Instant;
 

@@ -90,8 +90,9 @@ pub struct SendArgs {
     /// The registrar directory `generate` wrote.
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
-    /// The SMTP server: smtp://HOST[:PORT] (STARTTLS required), smtps://HOST[:PORT] (TLS), or
-    /// smtp://HOST:PORT?tls=none for a relay on this machine only.
+    /// The SMTP server: smtp://HOST or smtp://HOST:PORT (STARTTLS required, port 587 by default),
+    /// smtps://HOST or smtps://HOST:PORT (TLS, port 465), or smtp://HOST:PORT?tls=none for a
+    /// relay on this machine only.
     #[arg(
         long,
         value_name = "URL",

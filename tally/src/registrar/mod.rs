@@ -101,8 +101,8 @@ pub enum RegistrarError {
     /// No such voter on the roll.
     #[error("voter {0:?} is not on the roll of this registrar directory")]
     UnknownVoter(String),
-    /// Letters need the booth address and the election's title.
-    #[error("no letters can be made: the booth address (--booth-url) and the election's title (--title) are needed")]
+    /// Letters and e-mails need the booth address and the election's title.
+    #[error("letters and e-mails need the election's title and the booth's address: give `tabella credentials generate` --title and --booth-url (or --url)")]
     NoNotice,
 }
 
@@ -445,26 +445,33 @@ fn write_letters(
         } else {
             format!("letters-{:04}.pdf", i + 1)
         };
-        let path = dir.join(&name);
-        let file = create_new(&path, true)?;
-        let mut out = BufWriter::new(file);
-        letters::write_letters(
+        write_letter_file(
+            &dir.join(&name),
             &settings,
             part.iter().zip(codes).map(|((voter, _), code)| Letter {
                 voter_id: &voter.voter_id,
                 name: voter.name.as_deref(),
                 code,
             }),
-            &mut out,
         )?;
-        let file = out.into_inner().map_err(|e| RegistrarError::Io {
-            path: path.clone(),
-            source: e.into_error(),
-        })?;
-        file.sync_all().map_err(io(&path))?;
         names.push(name);
     }
     Ok(names)
+}
+
+/// Renders `letters` into the new private file `path`, synced.
+fn write_letter_file<'a>(
+    path: &Path,
+    settings: &LetterSettings,
+    letters: impl IntoIterator<Item = Letter<'a>>,
+) -> Result<(), RegistrarError> {
+    let mut out = BufWriter::new(create_new(path, true)?);
+    letters::write_letters(settings, letters, &mut out)?;
+    let file = out.into_inner().map_err(|e| RegistrarError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(io(path))
 }
 
 /// The printed form of a canonical code: seven groups of three joined by hyphens.
@@ -696,22 +703,15 @@ pub fn replace(dir: &Path, voter_id: &str) -> Result<Replaced, RegistrarError> {
         Some(notice) if !registrar.summary.letters.is_empty() => {
             let path = dir.join(replacement_letter(number));
             let voter = &registrar.voters[at];
-            let file = create_new(&path, true)?;
-            let mut out = BufWriter::new(file);
-            letters::write_letters(
+            write_letter_file(
+                &path,
                 &letter_settings(notice, &registrar.summary.letter_text),
                 [Letter {
                     voter_id: &voter.voter_id,
                     name: voter.name.as_deref(),
                     code: &grouped(&new_code),
                 }],
-                &mut out,
             )?;
-            let file = out.into_inner().map_err(|e| RegistrarError::Io {
-                path: path.clone(),
-                source: e.into_error(),
-            })?;
-            file.sync_all().map_err(io(&path))?;
             Some(path)
         }
         _ => None,
@@ -893,6 +893,12 @@ pub fn send(
         Transport::Outbox { dir, from } => {
             check_new_dir(dir)?;
             fs::create_dir_all(dir).map_err(io(dir))?;
+            // The messages hold codes: only the registrar may list them.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
+            }
             mail::write_outbox(from, &template, &context, &recipients, dir, &mut record)?
         }
     };

@@ -144,8 +144,8 @@ impl Roll {
         })?;
         // Blank lines at the very end (a habit of editors) are not records.
         let text = text.trim_end_matches(['\n', '\r']);
-        let mut records = records(text);
-        let Some(header) = records.next().transpose()? else {
+        let mut records = records(text)?.into_iter();
+        let Some(header) = records.next() else {
             return Err(RollError::Empty);
         };
         let mut columns: HashMap<String, usize> = HashMap::new();
@@ -163,7 +163,6 @@ impl Roll {
         let mut voters = Vec::new();
         let mut seen: HashMap<String, u64> = HashMap::new();
         for record in records {
-            let record = record?;
             let line = record.line;
             if record.fields.len() != header.fields.len() {
                 return Err(RollError::FieldCount {
@@ -256,168 +255,99 @@ struct Record {
     line: u64,
 }
 
+/// Where the parser is within a field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At its start, or in the spaces before a quote.
+    Start,
+    /// In an unquoted field.
+    Unquoted,
+    /// Inside quotes.
+    Quoted,
+    /// After the closing quote.
+    Closed,
+}
+
 /// The records of `text`, strictly (RFC 4180 with `\n` or `\r\n` line ends).
-fn records(text: &str) -> impl Iterator<Item = Result<Record, RollError>> + '_ {
+fn records(text: &str) -> Result<Vec<Record>, RollError> {
+    let mut records = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut state = State::Start;
+    let (mut line, mut quote_line) = (1u64, 1u64);
     let mut chars = text.chars().peekable();
-    let mut line: u64 = 1;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done || chars.peek().is_none() {
-            return None;
-        }
-        let start = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut quote_line = line;
-        let fail = |e: RollError, done: &mut bool| {
-            *done = true;
-            Some(Err(e))
+    while let Some(c) = chars.next() {
+        let here = fields.len() + 1;
+        let control = |c: char| RollError::ControlCharacter {
+            line,
+            field: here,
+            code: u32::from(c),
         };
-        loop {
-            let Some(c) = chars.next() else {
-                if quoted {
-                    return fail(RollError::UnterminatedQuote { line: quote_line }, &mut done);
-                }
-                fields.push(finish(field, false));
-                return Some(Ok(Record {
-                    fields,
-                    line: start,
-                }));
-            };
-            if quoted {
-                match c {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    '"' => {
-                        quoted = false;
-                        // Only a separator, a line end or the end may follow a closing quote.
-                        match chars.peek() {
-                            None | Some(',' | '\n' | '\r') => {}
-                            Some(_) => {
-                                return fail(
-                                    RollError::StrayQuote {
-                                        line,
-                                        field: fields.len() + 1,
-                                    },
-                                    &mut done,
-                                )
-                            }
-                        }
-                        fields.push(finish(std::mem::take(&mut field), true));
-                        // The separator or line end is handled below as after any field.
-                        match chars.next() {
-                            None => {
-                                return Some(Ok(Record {
-                                    fields,
-                                    line: start,
-                                }))
-                            }
-                            Some(',') => {
-                                if chars.peek().is_none() {
-                                    fields.push(String::new());
-                                    return Some(Ok(Record {
-                                        fields,
-                                        line: start,
-                                    }));
-                                }
-                                continue;
-                            }
-                            Some('\r') if chars.peek() == Some(&'\n') => {
-                                chars.next();
-                                line += 1;
-                                return Some(Ok(Record {
-                                    fields,
-                                    line: start,
-                                }));
-                            }
-                            Some('\n') => {
-                                line += 1;
-                                return Some(Ok(Record {
-                                    fields,
-                                    line: start,
-                                }));
-                            }
-                            Some(other) => {
-                                return fail(
-                                    RollError::ControlCharacter {
-                                        line,
-                                        field: fields.len(),
-                                        code: u32::from(other),
-                                    },
-                                    &mut done,
-                                )
-                            }
-                        }
-                    }
-                    // A line break inside quotes: most likely a quote never closed (as in
-                    // `"v-001⏎v-002⏎`), and said so when no quote follows at all.
-                    '\n' | '\r' if !chars.clone().any(|c| c == '"') => {
-                        return fail(RollError::UnterminatedQuote { line: quote_line }, &mut done)
-                    }
-                    c if c.is_control() => {
-                        return fail(
-                            RollError::ControlCharacter {
-                                line,
-                                field: fields.len() + 1,
-                                code: u32::from(c),
-                            },
-                            &mut done,
-                        )
-                    }
-                    c => field.push(c),
-                }
-                continue;
+        let end_of_record = match (state, c) {
+            (State::Quoted, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+                false
             }
-            match c {
-                '"' if field.trim().is_empty() => {
-                    quoted = true;
-                    quote_line = line;
-                    field.clear();
-                }
-                '"' => {
-                    return fail(
-                        RollError::StrayQuote {
-                            line,
-                            field: fields.len() + 1,
-                        },
-                        &mut done,
-                    )
-                }
-                ',' => fields.push(finish(std::mem::take(&mut field), false)),
-                '\r' if chars.peek() == Some(&'\n') => {
-                    chars.next();
-                    line += 1;
-                    fields.push(finish(field, false));
-                    return Some(Ok(Record {
-                        fields,
-                        line: start,
-                    }));
-                }
-                '\n' => {
-                    line += 1;
-                    fields.push(finish(field, false));
-                    return Some(Ok(Record {
-                        fields,
-                        line: start,
-                    }));
-                }
-                c if c.is_control() => {
-                    return fail(
-                        RollError::ControlCharacter {
-                            line,
-                            field: fields.len() + 1,
-                            code: u32::from(c),
-                        },
-                        &mut done,
-                    )
-                }
-                c => field.push(c),
+            (State::Quoted, '"') => {
+                state = State::Closed;
+                false
             }
+            // A line break inside quotes: most likely a quote never closed (as in
+            // `"v-001⏎v-002⏎`), and said so when no quote follows at all.
+            (State::Quoted, '\n' | '\r') if !chars.clone().any(|c| c == '"') => {
+                return Err(RollError::UnterminatedQuote { line: quote_line })
+            }
+            (State::Quoted, c) if c.is_control() => return Err(control(c)),
+            (State::Quoted, c) => {
+                field.push(c);
+                false
+            }
+            (_, ',') => {
+                fields.push(finish(std::mem::take(&mut field), state == State::Closed));
+                state = State::Start;
+                false
+            }
+            (_, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                true
+            }
+            (_, '\n') => true,
+            (State::Closed, _) => return Err(RollError::StrayQuote { line, field: here }),
+            (State::Start, '"') => {
+                state = State::Quoted;
+                quote_line = line;
+                field.clear();
+                false
+            }
+            (_, '"') => return Err(RollError::StrayQuote { line, field: here }),
+            (_, c) if c.is_control() => return Err(control(c)),
+            (_, c) => {
+                field.push(c);
+                if c != ' ' {
+                    state = State::Unquoted;
+                }
+                false
+            }
+        };
+        if end_of_record {
+            fields.push(finish(std::mem::take(&mut field), state == State::Closed));
+            records.push(Record {
+                fields: std::mem::take(&mut fields),
+                line,
+            });
+            state = State::Start;
+            line += 1;
         }
-    })
+    }
+    if state == State::Quoted {
+        return Err(RollError::UnterminatedQuote { line: quote_line });
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        fields.push(finish(field, state == State::Closed));
+        records.push(Record { fields, line });
+    }
+    Ok(records)
 }
 
 /// A field as read: unquoted fields lose the spaces around them.

@@ -9,14 +9,14 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use tabella_crypto::credential::{CredentialKey, CredentialListError};
 use tabella_crypto::record::credentials_digest;
 
 use super::board::now_ms;
 use super::error::AppError;
-use super::http::{body, election, json, require_admin, stored_row, with_bearer_challenge, Shared};
+use super::http::{admin_call, body, election, json, stored_row, Shared};
 use super::AppState;
 use crate::api::{
     CredentialList, CredentialReplaced, CredentialReplacement, CredentialsImported, ElectionState,
@@ -68,13 +68,10 @@ pub(super) async fn upload(
     headers: HeaderMap,
     request: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(error) = require_admin(&state, &headers) {
-        return with_bearer_challenge(error);
-    }
-    match upload_inner(&state, request).await {
-        Ok(answer) => answer.into_response(),
-        Err(error) => error.into_response(),
-    }
+    admin_call(state, headers, |state| async move {
+        upload_inner(&state, request).await
+    })
+    .await
 }
 
 fn invalid(reason: impl std::fmt::Display) -> AppError {
@@ -175,13 +172,10 @@ pub(super) async fn replace(
     headers: HeaderMap,
     request: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(error) = require_admin(&state, &headers) {
-        return with_bearer_challenge(error);
-    }
-    match replace_inner(&state, request).await {
-        Ok(answer) => answer.into_response(),
-        Err(error) => error.into_response(),
-    }
+    admin_call(state, headers, |state| async move {
+        replace_inner(&state, request).await
+    })
+    .await
 }
 
 async fn replace_inner(
