@@ -31,8 +31,8 @@ use crate::api::{
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request may wait for its answer (and, when streaming, for each read).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-/// The largest JSON document read from the service (the credential list of a large roll is the
-/// biggest: about 70 bytes per voter).
+/// The largest JSON document read from the service (the credential list of a large election is
+/// the biggest: about 67 bytes per voter).
 const MAX_DOCUMENT: u64 = 512 * 1024 * 1024;
 /// The largest error answer read (only its start is shown).
 const MAX_ERROR_BODY: u64 = 64 * 1024;
@@ -149,7 +149,7 @@ impl ClientError {
 /// A blocking client of one election service.
 ///
 /// The admin token, when given, is sent as a bearer token with the administrative calls only
-/// (create, roll import, open, close, tally); use `https` for any service that is not on the
+/// (create, credential import and replacement, open, close, tally); use `https` for any service that is not on the
 /// local machine, or the token travels in clear. `Debug` never shows the token.
 pub struct ElectionClient {
     /// The base URL, without a trailing slash.

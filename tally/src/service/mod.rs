@@ -1,7 +1,7 @@
 //! `tabella serve`: the election service (spec/api.md).
 //!
-//! It holds one election: it stores the manifest, imports the voter roll and issues credential
-//! codes, hosts the key and tally ceremonies' messages, takes ballots over HTTP, verifies them,
+//! It holds one election: it stores the manifest, takes the public credential list a registrar
+//! made off the server (never a code), hosts the key and tally ceremonies' messages, takes ballots over HTTP, verifies them,
 //! appends them to the bulletin board and answers with a signed receipt; at the close it verifies
 //! and aggregates the counted ballots and asks the trustees to decrypt the aggregate.
 //!
