@@ -136,6 +136,10 @@ async fn a_credential_list_is_checked_before_it_is_stored(db: Db) {
         .expect(200)
         .json();
     assert!(again.already_imported);
+    // Other keys that claim the stored list's digest are not "the same list again".
+    let mut claims_the_digest = PublicCredentialList::new(election, quick_keys(4, 3));
+    claims_the_digest.digest = good.digest;
+    refused(claims_the_digest, "the credential keys hash to").await;
     service
         .admin_put_json(
             "/v1/election/credentials",

@@ -104,6 +104,13 @@ async fn upload_inner(
         tokio::task::spawn_blocking(move || json(&bytes, "public credential list"))
             .await
             .map_err(AppError::internal)??;
+    let id = election(state)?.id;
+    // Checked before anything else is compared: "the same list again" means the same keys,
+    // not merely a list that claims the same digest.
+    let list = tokio::task::spawn_blocking(move || list.validate(&id).map(|_| list))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(invalid)?;
     let _admin = state.admin.lock().await;
     let election = election(state)?;
     in_setup(state, "the credential list can be imported").await?;
@@ -131,11 +138,6 @@ async fn upload_inner(
             ),
         ));
     }
-    let id = election.id;
-    let list = tokio::task::spawn_blocking(move || list.validate(&id).map(|_| list))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(invalid)?;
     let voters = list.credentials.len() as u64;
     // MANIFEST-5: every total these voters can produce must be decryptable at the tally.
     election.manifest.check_capacity(voters).map_err(|e| {
