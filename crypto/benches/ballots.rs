@@ -32,6 +32,7 @@ fn context(style: ContestStyle, options: usize) -> ElectionContext {
                 .collect(),
         }],
         booth: None,
+        contact: None,
     };
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let key = SecretKey::generate(&mut rng).public_key();

@@ -32,6 +32,7 @@ fn p10() -> Manifest {
                 .collect(),
         }],
         booth: None,
+        contact: None,
     }
 }
 

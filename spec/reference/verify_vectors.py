@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+import unicodedata
 
 sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -113,12 +114,21 @@ def check_id(value):
 def validate_manifest(m):
     """§7.1 strict JSON shape and §7.2 rules, in the spec's order; returns the contests' shapes."""
     booth = m.get("booth")
-    exact_object("manifest", m, ["title", "contests"] + (["booth"] if "booth" in m else []))
+    optional = [k for k in ("booth", "contact") if k in m]
+    exact_object("manifest", m, ["title", "contests"] + optional)
     if booth is not None and not (
         isinstance(booth, str) and len(booth) == 64 and all(c in "0123456789abcdef" for c in booth)
     ):
         raise Refused("manifest booth: not 64 lowercase hex digits")
     text_field("manifest title", m["title"])
+    if "contact" in m:
+        # MANIFEST-3b: 1 to 1024 bytes, not only spaces, no control characters.
+        contact = m["contact"]
+        if not isinstance(contact, str):
+            raise Refused("manifest contact: not a string")
+        text_field("manifest contact", contact)
+        if not contact.strip() or any(unicodedata.category(c) == "Cc" for c in contact):
+            raise Refused("manifest contact: empty or with a control character (InvalidContact)")
     contests = m["contests"]
     if not isinstance(contests, list) or not 1 <= len(contests) <= MAX_CONTESTS:
         raise Refused(f"a manifest needs 1 to {MAX_CONTESTS} contests (ContestCount)")
@@ -187,6 +197,9 @@ def manifest_bytes(m):
     if m.get("booth") is not None:
         # MANIFEST-3a: the tagged booth trailer.
         out += s("booth") + bytes.fromhex(m["booth"])
+    if m.get("contact") is not None:
+        # MANIFEST-3b: the tagged contact trailer, after the booth's.
+        out += s("contact") + s(m["contact"])
     return out
 
 

@@ -53,6 +53,10 @@ pub enum ManifestError {
     /// A title or label is too long.
     #[error("text of `{0}` is longer than {MAX_TEXT_LEN} bytes")]
     TextTooLong(String),
+    /// The contact is present but empty or only spaces (leave the field out instead), or holds
+    /// a control character.
+    #[error("the contact must be words voters can use, without control characters: {0}")]
+    InvalidContact(&'static str),
     /// The contest's limits are inconsistent.
     #[error("contest `{contest}`: {reason}")]
     InvalidLimits {
@@ -89,10 +93,18 @@ pub struct Manifest {
     /// the hash) is the same as for a manifest that predates the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booth: Option<BoothDigest>,
+    /// Whom voters contact about the election (an office, an address, a telephone number), in
+    /// the voter's words: the tracker names it when a ballot was replaced by a later one
+    /// (MANIFEST-3b). Absent from the JSON when `None`, and then the canonical encoding is the
+    /// same as for a manifest that predates the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
 }
 
 /// The tag of the booth trailer of [`Manifest::canonical_bytes`].
 pub const BOOTH_TRAILER_TAG: &str = "booth";
+/// The tag of the contact trailer of [`Manifest::canonical_bytes`] (after the booth trailer).
+pub const CONTACT_TRAILER_TAG: &str = "contact";
 
 /// One contest on the ballot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -435,6 +447,19 @@ impl Manifest {
     /// Checks every rule of §7: counts, identifiers, limits.
     pub fn validate(&self) -> Result<(), ManifestError> {
         check_text("title", &self.title)?;
+        if let Some(contact) = &self.contact {
+            check_text("contact", contact)?;
+            if contact.trim().is_empty() {
+                return Err(ManifestError::InvalidContact(
+                    "it is empty (leave the field out instead)",
+                ));
+            }
+            if contact.chars().any(char::is_control) {
+                return Err(ManifestError::InvalidContact(
+                    "it holds a control character",
+                ));
+            }
+        }
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
             return Err(ManifestError::ContestCount(self.contests.len()));
         }
@@ -493,9 +518,10 @@ impl Manifest {
     /// (str(id) ‖ str(label))*`, where `str(s) = u32(len) ‖ UTF-8 bytes`, integers big-endian,
     /// and `(p₁, p₂)` are `(0, 0)` plurality, `(min, max)` approval, `(max_score, 0)` score,
     /// `(max_per_selection, budget)` cumulative. When the manifest publishes a booth digest, a
-    /// tagged trailer follows: `str("booth") ‖ digest (32 bytes)`; without one, nothing does.
-    /// Every field before it is length-prefixed or counted, so where the contests end is known
-    /// and the trailer cannot be confused with them.
+    /// tagged trailer follows: `str("booth") ‖ digest (32 bytes)`; when it names a contact,
+    /// then `str("contact") ‖ str(contact)`; without them, nothing does. Every field before them
+    /// is length-prefixed or counted, so where the contests end is known and the trailers
+    /// cannot be confused with them or with each other.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         fn put_str(out: &mut Vec<u8>, s: &str) {
             out.extend_from_slice(&(s.len() as u32).to_be_bytes());
@@ -528,6 +554,10 @@ impl Manifest {
         if let Some(booth) = &self.booth {
             put_str(&mut out, BOOTH_TRAILER_TAG);
             out.extend_from_slice(&booth.to_bytes());
+        }
+        if let Some(contact) = &self.contact {
+            put_str(&mut out, CONTACT_TRAILER_TAG);
+            put_str(&mut out, contact);
         }
         out
     }
@@ -680,6 +710,67 @@ mod tests {
         assert!(spec.contains(BOOTH));
         let json = serde_json::to_string(&booth).unwrap();
         assert_eq!(Manifest::from_json(&json).unwrap(), booth);
+
+        // MANIFEST-3b: the contact trailer after the contests (and after the booth trailer).
+        let with_contact = REFERENDUM.replacen(
+            "{\"title\": \"Referendum\",",
+            "{\"title\": \"Referendum\", \"contact\": \"Town hall, 01234 567890\",",
+            1,
+        );
+        let contact = Manifest::from_json(&with_contact).unwrap();
+        let contact_bytes = contact.canonical_bytes();
+        assert_eq!(contact_bytes.len(), 151);
+        assert_eq!(&contact_bytes[..113], &bytes[..]);
+        assert_eq!(&contact_bytes[113..124], b"\x00\x00\x00\x07contact");
+        assert_eq!(&contact_bytes[124..128], &[0, 0, 0, 23]);
+        let hash = hex::encode(contact.hash().0);
+        assert_eq!(
+            hash,
+            "231c605d48dd91e195b7f4861e43829430ff8775aef13594db5ece2a811983f1"
+        );
+        assert!(spec.contains(&hash), "spec/crypto.md §7.3 shows {hash}");
+        let both = Manifest {
+            booth: booth.booth,
+            ..contact.clone()
+        };
+        let both_bytes = both.canonical_bytes();
+        assert_eq!(&both_bytes[..booth_bytes.len()], &booth_bytes[..]);
+        assert_eq!(&both_bytes[booth_bytes.len()..], &contact_bytes[113..]);
+        let json = serde_json::to_string(&contact).unwrap();
+        assert_eq!(Manifest::from_json(&json).unwrap(), contact);
+    }
+
+    #[test]
+    fn the_contact_is_bound_and_read_strictly() {
+        let plain = sample();
+        let with = |contact: &str| Manifest {
+            contact: Some(contact.to_owned()),
+            ..plain.clone()
+        };
+        assert_ne!(with("Town hall").hash(), plain.hash());
+        assert_ne!(with("Town hall").hash(), with("Town hall.").hash());
+        assert_eq!(with("Town hall").validate(), Ok(()));
+        for (bad, why) in [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("Town hall\n01234", "control character"),
+            ("\u{7}", "control character"),
+        ] {
+            let refused = with(bad).validate();
+            assert!(
+                matches!(&refused, Err(ManifestError::InvalidContact(reason)) if reason.contains(why)),
+                "{bad:?}: {refused:?}"
+            );
+        }
+        assert_eq!(
+            with(&"x".repeat(MAX_TEXT_LEN + 1)).validate(),
+            Err(ManifestError::TextTooLong("contact".into()))
+        );
+        let text = r#"{"title":"x","contact":7,"contests":[{"id":"c","title":"C","style":{"type":"plurality"},"selections":[{"id":"a","label":"A"}]}]}"#;
+        assert!(matches!(
+            Manifest::from_json(text),
+            Err(ManifestError::Json(_))
+        ));
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub fn p10() -> Manifest {
                 .collect(),
         }],
         booth: None,
+        contact: None,
     }
 }
 
