@@ -224,6 +224,27 @@ pub struct BoardPage {
     pub size: u64,
 }
 
+/// `GET /v1/board/track/{tracking_code}`: what became of one ballot (spec/api.md, API-TRACK-1).
+///
+/// The tracker checks what it can of it: each entry's tracking code is the leaf hash of its
+/// ballot bytes, the ballot is signed by the entry's credential, both are under the signed root;
+/// a replacement is a later cast ballot under the same credential. That no later ballot
+/// replaces a counted one, it cannot check without the whole board (the observer page can).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackAnswer {
+    /// Where the election is in its life when the service answered.
+    pub state: ElectionState,
+    /// The board's size when the service answered; both entries are below it.
+    pub size: u64,
+    /// The ballot's entry.
+    pub entry: BoardEntry,
+    /// The later ballot that replaced it (its credential's last cast ballot) when
+    /// [`BoardEntry::status`] is superseded, else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<BoardEntry>,
+}
+
 /// `GET /v1/board/inclusion/{tracking_code}?size=N`: where a ballot is, and the proof.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -32,7 +32,7 @@ use tabella_crypto::record::{
 use tabella_tally::api::{
     AnchorKind, AnchorState, AnchoringStatus, BoardEntry, BoardPage, ConsistencyAnswer,
     CredentialList, ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry,
-    Results,
+    Results, TrackAnswer,
 };
 use tabella_tally::client::ElectionClient;
 use tabella_tally::messages::HttpStore;
@@ -55,6 +55,7 @@ both_backends! {
         admin_calls_without_the_right_token_are_unauthorized_and_change_nothing,
         routes_before_an_election_answer_no_election,
         revoting_supersedes_the_earlier_ballot_and_only_the_last_is_tallied,
+        the_track_route_says_what_became_of_each_ballot,
         spoiled_ballot_is_published_with_its_opening_and_never_counted,
         failed_board_write_gives_no_receipt_and_the_ballot_is_accepted_after_recovery,
         health_readiness_and_metrics_report_the_service,
@@ -823,6 +824,103 @@ async fn revoting_supersedes_the_earlier_ballot_and_only_the_last_is_tallied(db:
     assert_eq!(published, results);
 }
 
+/// API-TRACK-1: counted, replaced (by the credential's last ballot, not an intermediate one),
+/// challenged, unknown.
+async fn the_track_route_says_what_became_of_each_ballot(db: Db) {
+    let e = Election::new(&db, 2, true).await;
+    let track = |code: &TrackingCode| {
+        let service = &e.service;
+        let path = format!("/v1/board/track/{code}");
+        async move { service.get(&path).await }
+    };
+    let (first, _) = e.ballot(0, 0);
+    let (second, _) = e.ballot(0, 1);
+    let (third, _) = e.ballot(0, 2);
+    let (challenged, secrets) = e.ballot(1, 0);
+    e.cast(first.to_bytes()).await.expect(201);
+    let counted: TrackAnswer = track(&first.tracking_code()).await.expect(200).json();
+    assert_eq!(
+        (counted.state, counted.size, counted.entry.index),
+        (ElectionState::Open, 1, 0)
+    );
+    assert_eq!(counted.entry.status, EntryStatus::Counted);
+    assert_eq!(counted.entry.tracking_code, first.tracking_code());
+    assert_eq!(counted.entry.ballot, b64(first.to_bytes()));
+    assert!(counted.replaced_by.is_none());
+
+    e.cast(second.to_bytes()).await.expect(201);
+    e.spoil(challenged.to_bytes(), &SpoiledBallot::reveal(secrets))
+        .await
+        .expect(201);
+    e.cast(third.to_bytes()).await.expect(201);
+    for replaced in [&first, &second] {
+        let answer: TrackAnswer = track(&replaced.tracking_code()).await.expect(200).json();
+        assert_eq!(answer.entry.status, EntryStatus::Superseded);
+        let by = answer.replaced_by.expect("the ballot that replaced it");
+        assert_eq!(
+            (by.index, by.tracking_code, by.kind, by.status),
+            (
+                3,
+                third.tracking_code(),
+                EntryKind::Cast,
+                EntryStatus::Counted
+            )
+        );
+        assert_eq!(by.credential, answer.entry.credential);
+        assert!(by.received_at >= answer.entry.received_at);
+        assert_eq!(answer.size, 4);
+    }
+    let spoiled: TrackAnswer = track(&challenged.tracking_code()).await.expect(200).json();
+    assert_eq!(
+        (
+            spoiled.entry.kind,
+            spoiled.entry.status,
+            spoiled.entry.index
+        ),
+        (EntryKind::Spoiled, EntryStatus::Spoiled, 2)
+    );
+    assert!(spoiled.entry.opening.is_some());
+    assert!(spoiled.replaced_by.is_none());
+    // No `replaced_by` key at all unless replaced.
+    let raw: serde_json::Value = track(&third.tracking_code()).await.expect(200).json();
+    assert!(raw.get("replaced_by").is_none(), "{raw}");
+    assert_eq!(raw["entry"]["status"], "counted");
+
+    // API-TRACK-2: a credential's last cast ballot; none for a challenge alone.
+    let last: BoardEntry = e
+        .service
+        .get(&format!("/v1/board/last-ballot/{}", counted.entry.credential))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (last.index, last.tracking_code, last.status),
+        (3, third.tracking_code(), EntryStatus::Counted)
+    );
+    e.service
+        .get(&format!("/v1/board/last-ballot/{}", spoiled.entry.credential))
+        .await
+        .expect_error(404, "not_found");
+    e.service
+        .get("/v1/board/last-ballot/00ff")
+        .await
+        .expect_error(400, "bad_request");
+
+    track(&TrackingCode([7; 32]))
+        .await
+        .expect_error(404, "not_found");
+    e.service
+        .get("/v1/board/track/ABCD")
+        .await
+        .expect_error(400, "bad_request");
+
+    e.close_and_tally().await;
+    let after: TrackAnswer = track(&first.tracking_code()).await.expect(200).json();
+    assert_eq!(after.state, ElectionState::Tallied);
+    assert_eq!(after.entry.status, EntryStatus::Superseded);
+    assert_eq!(after.replaced_by.map(|b| b.index), Some(3));
+}
+
 async fn spoiled_ballot_is_published_with_its_opening_and_never_counted(db: Db) {
     let e = Election::new(&db, 2, true).await;
     let (challenged, secrets) = e.ballot(0, 0);
@@ -1130,6 +1228,8 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/board/head"),
     ("GET", "/v1/board/entries"),
     ("GET", "/v1/board/inclusion/{tracking_code}"),
+    ("GET", "/v1/board/track/{tracking_code}"),
+    ("GET", "/v1/board/last-ballot/{credential}"),
     ("GET", "/v1/board/consistency"),
     ("GET", "/v1/record/ballots.jsonl"),
     ("GET", "/v1/record/anchors.json"),

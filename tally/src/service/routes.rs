@@ -37,6 +37,7 @@ use super::{AppState, Election, OpenElection};
 use crate::api::{
     AnchoringStatus, BoardEntry, BoardPage, CastBallot, ConsistencyAnswer, CreateElection,
     ElectionInfo, ElectionState, EntryStatus, InclusionAnswer, RecordEntry, Results, SpoilBallot,
+    TrackAnswer,
 };
 use crate::ceremony::CEREMONY;
 use crate::messages::server::{routes as ceremony_routes, ServerConfig};
@@ -111,6 +112,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/board/head", get(head))
         .route("/v1/board/entries", get(entries))
         .route("/v1/board/inclusion/{tracking_code}", get(inclusion))
+        .route("/v1/board/track/{tracking_code}", get(track))
+        .route("/v1/board/last-ballot/{credential}", get(last_ballot))
         .route("/v1/board/consistency", get(consistency))
         .route("/v1/record/ballots.jsonl", get(record_ballots))
         .route("/v1/record/anchors.json", get(record_anchors))
@@ -870,6 +873,97 @@ async fn entries(
         next,
         size,
     }))
+}
+
+/// API-TRACK-1: a ballot's entry, and the entry that replaced it when a later cast ballot of
+/// the same credential did.
+async fn track(
+    State(state): State<Shared>,
+    Path(code): Path<String>,
+) -> Result<Json<TrackAnswer>, AppError> {
+    let election = election(&state)?;
+    let code = tracking_code(&code)?;
+    let not_found = || {
+        AppError::not_found(format!(
+            "no ballot with tracking code {code} is on the board"
+        ))
+    };
+    let index = {
+        let view = election.board.view.read().await;
+        view.entries.get(&code.0).ok_or_else(not_found)?.0
+    };
+    // Read first, lock after (as `entries` does): every stored row is already in the view.
+    let row = one_entry(&state.db, index).await?;
+    // A ballot cast between the reads can replace this one again: read until the last ballot
+    // read is still its credential's last under the lock (a few tries at most, in practice one).
+    let mut later = None;
+    for _ in 0..8 {
+        let latest = {
+            let view = election.board.view.read().await;
+            view.counted.get(&row.credential).copied()
+        };
+        if let Some(latest) = latest.filter(|&latest| latest > index) {
+            if later.as_ref().is_none_or(|r: &EntryRow| r.index != latest) {
+                later = Some(one_entry(&state.db, latest).await?);
+            }
+        }
+        let view = election.board.view.read().await;
+        let entry = entry(row.clone(), &view)?;
+        let replaced_by = match (entry.status, &later) {
+            (EntryStatus::Superseded, Some(later))
+                if view.counted.get(&row.credential) == Some(&later.index) =>
+            {
+                Some(self::entry(later.clone(), &view)?)
+            }
+            (EntryStatus::Superseded, _) => continue,
+            _ => None,
+        };
+        return Ok(Json(TrackAnswer {
+            state: view.state,
+            size: view.tree.len(),
+            entry,
+            replaced_by,
+        }));
+    }
+    Err(AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "this ballot's credential is being used again right now; ask again in a moment",
+    ))
+}
+
+/// API-TRACK-2: the last cast ballot of a credential key (the one that counts), so that the
+/// booth can tell a voter, before they cast, that their new ballot replaces an earlier one.
+/// The board publishes every entry's credential key anyway: this says nothing new.
+async fn last_ballot(
+    State(state): State<Shared>,
+    Path(credential): Path<String>,
+) -> Result<Json<BoardEntry>, AppError> {
+    let election = election(&state)?;
+    let key = tabella_crypto::group::text::from_hex::<32>("credential key", &credential)
+        .map_err(|_| {
+            AppError::bad_request(format!(
+                "{credential:?} is not a credential key (64 lowercase hexadecimal digits)"
+            ))
+        })?;
+    let none = || AppError::not_found("no ballot has been cast with this credential key");
+    let index = {
+        let view = election.board.view.read().await;
+        *view.counted.get(&key).ok_or_else(none)?
+    };
+    let row = one_entry(&state.db, index).await?;
+    let view = election.board.view.read().await;
+    entry(row, &view).map(Json)
+}
+
+/// The stored entry at `index` (which the view holds).
+async fn one_entry(db: &super::db::Db, index: u64) -> Result<EntryRow, AppError> {
+    db.entries(index, 1)
+        .await?
+        .into_iter()
+        .next()
+        .filter(|r| r.index == index)
+        .ok_or_else(|| AppError::internal(format!("entry {index} is not stored")))
 }
 
 #[derive(Deserialize)]
