@@ -8,6 +8,7 @@ pub mod error;
 pub mod paths;
 pub mod rules;
 pub mod stats;
+pub mod verdict;
 
 #[cfg(target_arch = "wasm32")]
 mod components;

@@ -30,6 +30,20 @@ pub fn tracking_code(text: &str) -> Result<TrackingCode, String> {
     Ok(TrackingCode(bytes))
 }
 
+/// A tracking code grouped for reading aloud or copying by hand: 16 groups of 4 hex digits
+/// separated by spaces ([`tracking_code`] reads it back).
+pub fn grouped(code: &TrackingCode) -> String {
+    let hex = code.to_string();
+    let mut out = String::with_capacity(hex.len() + hex.len() / 4);
+    for (i, c) in hex.chars().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The hashes of an audit or consistency path as the API sends them: 64 lowercase hex digits
 /// each (API-JSON-2).
 ///
@@ -86,6 +100,16 @@ pub fn record_url(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grouped_code_reads_back() {
+        let code = TrackingCode(core::array::from_fn(|i| i as u8));
+        let text = grouped(&code);
+        assert_eq!(&text[..15], "0001 0203 0405 ");
+        assert_eq!(text.split(' ').count(), 16);
+        assert!(text.split(' ').all(|g| g.len() == 4));
+        assert_eq!(tracking_code(&text), Ok(code));
+    }
 
     #[test]
     fn tracking_codes_are_read_leniently_but_must_be_64_hex_digits() {

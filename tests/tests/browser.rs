@@ -9,12 +9,19 @@
 //!   is on the board as spoiled, never counted;
 //! - the voter starts again and casts: the tracking code the booth shows is on the board, and
 //!   the receipt the booth checked is the board's;
-//! - the tracker confirms the ballot's inclusion under the signed tree head;
+//! - the tracker confirms the ballot's inclusion under the signed tree head and says, in words,
+//!   what became of each ballot: the cast one will count, the challenged one never counts, an
+//!   unknown code is not on the board; then the same voting code casts again (outside the
+//!   browser) and the tracker says the first ballot was replaced, when, and whom to contact; a
+//!   mistyped code afterwards clears the old result; back in the booth with that code, the
+//!   review says, before casting, that a new ballot would replace the earlier one;
 //! - the footer shows the digest of the booth served, published in the election's manifest.
 //!
-//! Then the demo closes and tallies (the booth's ballot counted with the simulated ones), and
-//! the observer page fetches the record, runs the verifier in WebAssembly and shows every check
-//! passed and the published totals.
+//! Then the demo closes and tallies (the replacing ballot counted with the simulated ones), the
+//! tracker says the replacement was counted and the first ballot still replaced, the booth
+//! says voting has closed before asking for anything, and the observer page fetches the
+//! record, runs the verifier in WebAssembly and shows every check passed and the published
+//! totals.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,9 +29,10 @@ use std::time::Duration;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use tabella_crypto::api::{BoardEntry, EntryStatus};
+use tabella_crypto::ballot::ElectionContext;
 use tabella_crypto::board::EntryKind;
 use tabella_crypto::booth::{BoothManifest, BOOTH_MANIFEST};
-use tabella_crypto::credential::CredentialCode;
+use tabella_crypto::credential::{CredentialCode, CredentialSecret};
 use tabella_crypto::record::Results;
 use tabella_tally::client::ElectionClient;
 use tabella_tally::demo::{
@@ -242,6 +250,27 @@ struct Seen {
     cast_index: u64,
     spoiled_code: String,
     spoiled_index: u64,
+    /// The ballot cast again with the same voting code, which replaced the booth's.
+    replacing_code: String,
+    replacing_index: u64,
+}
+
+/// Casts `choices` again with the voting code `code`, as a second device would (through the
+/// service's HTTP API, not the browser): the booth's ballot is then replaced.
+fn cast_again(url: &str, code: &str, choices: &[Vec<u64>]) -> (String, u64) {
+    let board = ElectionClient::new(url, None).expect("a client");
+    let p = board
+        .election_parameters()
+        .expect("the signed parameters")
+        .parameters;
+    let ctx = ElectionContext::new(p.election_id, p.manifest, p.joint_key).expect("a context");
+    let code = CredentialCode::parse(code).expect("the demo's code");
+    let credential = CredentialSecret::derive(&code, &p.election_id.0);
+    let (ballot, _) = ctx
+        .encrypt_ballot(choices, &credential, &mut rand::rngs::OsRng)
+        .expect("a ballot");
+    let (receipt, _) = board.cast(ballot.to_bytes()).expect("the ballot is cast");
+    (receipt.tracking_code.to_string(), receipt.index)
 }
 
 struct BrowserVoter<'a> {
@@ -262,11 +291,49 @@ impl DemoHooks for BrowserVoter<'_> {
             .clone();
         let booth_digest = self.booth.digest().to_hex();
         let url = open.url.to_owned();
+        let choices = as_vectors(open.manifest, CAST);
         let seen = self.runtime.block_on(async {
             let client = session(self.driver).await;
-            let seen = vote(&client, &url, &code, &booth_digest).await;
-            track(&client, &url, &seen.cast_code).await;
+            let mut seen = vote(&client, &url, &code, &booth_digest).await;
+            let said = track(&client, &url, &seen.cast_code, "will-count").await;
+            assert!(said.contains("will be counted"), "{said}");
+            let said = track(&client, &url, &seen.spoiled_code, "challenged").await;
+            assert!(said.contains("never counted"), "{said}");
+            not_on_the_board(&client).await;
+
+            // The same voting code casts again elsewhere: the booth's ballot is replaced.
+            // (On its own thread: the blocking client runs its own runtime.)
+            let (replacing, index) = std::thread::scope(|s| {
+                s.spawn(|| cast_again(&url, &code, &choices))
+                    .join()
+                    .expect("the second cast")
+            });
+            let said = track(&client, &url, &seen.cast_code, "replaced").await;
+            for words in [
+                "will not be counted",
+                "replaced it on",
+                "If this was not you, contact the demonstration's officials, at the terminal that runs it",
+            ] {
+                assert!(said.contains(words), "{words:?} in {said}");
+            }
+            let said = track(&client, &url, &replacing, "will-count").await;
+            assert!(said.contains("will be counted"), "{said}");
+            // A mistyped code then: the error, and no old result beside it.
+            fill(&client, "#tracking-input", "not a code").await;
+            click(&client, "#track-button").await;
+            assert!(error_text(&client).await.contains("64 characters"));
+            assert!(
+                client
+                    .find_all(Locator::Css("#track-result"))
+                    .await
+                    .expect("a query")
+                    .is_empty(),
+                "an old result stays on screen next to a new error"
+            );
+            review_again(&client, &url, &code).await;
             client.close().await.expect("the session closes");
+            seen.replacing_code = replacing;
+            seen.replacing_index = index;
             seen
         });
         // The board holds both ballots as the booth reported them.
@@ -292,15 +359,26 @@ impl DemoHooks for BrowserVoter<'_> {
             "a spoiled ballot is published with its opening"
         );
         assert_ne!(cast.tracking_code, spoiled.tracking_code);
+        assert_eq!(cast.status, EntryStatus::Superseded);
+        let replacing = entry(seen.replacing_index);
+        assert_eq!(replacing.status, EntryStatus::Counted);
+        assert_eq!(replacing.credential, cast.credential);
         self.seen = seen;
-        Ok(BoothBallots::Known(vec![as_vectors(open.manifest, CAST)]))
+        Ok(BoothBallots::Known(vec![choices]))
     }
 
     fn finished(&mut self, done: &Finished<'_>) -> anyhow::Result<()> {
         let url = done.url.to_owned();
         let results = done.results.clone();
+        let seen = &self.seen;
         self.runtime.block_on(async {
             let client = session(self.driver).await;
+            // After the tally: the replacing ballot counted, the others as before.
+            let said = track(&client, &url, &seen.replacing_code, "counted").await;
+            assert!(said.contains("was counted"), "{said}");
+            track(&client, &url, &seen.cast_code, "replaced").await;
+            track(&client, &url, &seen.spoiled_code, "challenged").await;
+            voting_is_closed(&client, &url).await;
             observe(&client, &url, &results).await;
             client.close().await.expect("the session closes");
         });
@@ -309,6 +387,8 @@ impl DemoHooks for BrowserVoter<'_> {
         let page = board.entries(self.seen.spoiled_index, 1)?;
         assert_eq!(page.entries[0].status, EntryStatus::Spoiled);
         let page = board.entries(self.seen.cast_index, 1)?;
+        assert_eq!(page.entries[0].status, EntryStatus::Superseded);
+        let page = board.entries(self.seen.replacing_index, 1)?;
         assert_eq!(page.entries[0].status, EntryStatus::Counted);
         self.observed = true;
         Ok(())
@@ -396,6 +476,15 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
     choose(client, CAST).await;
     click(client, "#review-button").await;
     find(client, "#review").await;
+    // A challenged ballot never counts, so this one replaces nothing.
+    assert!(
+        client
+            .find_all(Locator::Css("#replaces-earlier"))
+            .await
+            .expect("a query")
+            .is_empty(),
+        "the review warns of an earlier ballot that does not exist"
+    );
     click(client, "#encrypt-button").await;
     let cast_code = text(client, "#tracking-code").await;
     assert!(is_hex64(&cast_code));
@@ -442,11 +531,14 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         cast_index,
         spoiled_code,
         spoiled_index,
+        ..Seen::default()
     }
 }
 
-/// The tracker confirms the cast ballot's inclusion.
-async fn track(client: &Client, url: &str, tracking_code: &str) {
+/// Tracks `tracking_code` on the tracker page: every check passes, the verdict is `verdict`
+/// (`#track-result[data-verdict]`), and the result repeats the code, grouped. Returns the
+/// verdict's words.
+async fn track(client: &Client, url: &str, tracking_code: &str, verdict: &str) -> String {
     client
         .goto(&format!("{url}/tracker"))
         .await
@@ -461,6 +553,19 @@ async fn track(client: &Client, url: &str, tracking_code: &str) {
         "{:?}",
         result.text().await
     );
+    assert_eq!(
+        result
+            .attr("data-verdict")
+            .await
+            .expect("verdict")
+            .as_deref(),
+        Some(verdict),
+        "{:?}",
+        result.text().await
+    );
+    let shown = text(client, "#track-code").await;
+    assert_eq!(shown.replace(' ', ""), tracking_code);
+    assert_eq!(shown.split(' ').count(), 16, "grouped for reading: {shown}");
     let checks = client
         .find_all(Locator::Css("#track-checks li"))
         .await
@@ -471,11 +576,58 @@ async fn track(client: &Client, url: &str, tracking_code: &str) {
         let said = check.text().await.unwrap_or_default();
         assert_eq!(ok.as_deref(), Some("true"), "tracker check failed: {said}");
     }
+    text(client, "#track-verdict").await
+}
 
-    // An unknown tracking code is reported as not found.
-    fill(client, "#tracking-input", &"ab".repeat(32)).await;
+/// The voter comes back with the same code: before casting, the review says the new ballot
+/// replaces the earlier one. Nothing is cast.
+async fn review_again(client: &Client, url: &str, code: &str) {
+    client
+        .goto(&format!("{url}/booth"))
+        .await
+        .expect("the booth loads");
+    fill(client, "#credential-code", code).await;
+    click(client, "#credential-submit").await;
+    find(client, "#contest-mayor").await;
+    choose(client, CAST).await;
+    click(client, "#review-button").await;
+    let said = text(client, "#replaces-earlier").await;
+    assert!(
+        said.contains("You have already voted with this code")
+            && said.contains("replaces your earlier one"),
+        "{said}"
+    );
+}
+
+/// Once voting is closed, the booth says so before the voter fills anything in.
+async fn voting_is_closed(client: &Client, url: &str) {
+    client
+        .goto(&format!("{url}/booth"))
+        .await
+        .expect("the booth loads");
+    find(client, "#booth-unavailable").await;
+    let said = error_text(client).await;
+    assert!(said.contains("Voting has closed"), "{said}");
+    assert!(
+        client
+            .find_all(Locator::Css("#credential-code"))
+            .await
+            .expect("a query")
+            .is_empty(),
+        "the booth asks for a code after voting closed"
+    );
+}
+
+/// An unknown tracking code is reported as not on the board, the code repeated.
+async fn not_on_the_board(client: &Client) {
+    let unknown = "ab".repeat(32);
+    fill(client, "#tracking-input", &unknown).await;
     click(client, "#track-button").await;
     find(client, "#track-result[data-status='not-found']").await;
+    assert_eq!(text(client, "#track-code").await.replace(' ', ""), unknown);
+    assert!(text(client, "#track-verdict")
+        .await
+        .contains("No ballot with this tracking code is on the board"));
 }
 
 /// The observer verifies the record in WebAssembly and shows the published totals.

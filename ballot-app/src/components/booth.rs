@@ -11,7 +11,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rand_core::OsRng;
-use tabella_crypto::api::{CastBallot, SpoilBallot};
+use tabella_crypto::api::{CastBallot, ElectionState, SpoilBallot};
 use tabella_crypto::ballot::{Ballot, BallotSecrets, ElectionContext, SpoiledBallot, TrackingCode};
 use tabella_crypto::board::{EntryKind, InclusionProof, Receipt};
 use tabella_crypto::credential::{CredentialCode, CredentialSecret};
@@ -89,9 +89,17 @@ pub(crate) fn Booth() -> impl IntoView {
     let can_challenge = RwSignal::new(false);
     let receipt = RwSignal::new(None::<ReceiptView>);
     let spoiled = RwSignal::new(None::<SpoiledView>);
+    // When the board received this code's last cast ballot, if it has one (API-TRACK-2): the
+    // review then says that casting replaces it.
+    let earlier = RwSignal::new(None::<u64>);
 
     spawn_local(async move {
-        match load_election().await {
+        // Whether voting is open, before the voter fills anything in.
+        let loaded = match voting_is_open().await {
+            Ok(()) => load_election().await,
+            Err(why) => Err(why),
+        };
+        match loaded {
             Ok(loaded) => {
                 election.set(Some(Arc::new(loaded)));
                 stage.set(Stage::Code);
@@ -123,6 +131,7 @@ pub(crate) fn Booth() -> impl IntoView {
             checking.set(false);
             match result {
                 Ok(key) => {
+                    earlier.set(earlier_ballot(&key).await);
                     secret.set_value(Some(Arc::new(key)));
                     let manifest = current.ctx.manifest();
                     entries.set(manifest.contests.iter().map(rules::blank).collect());
@@ -310,7 +319,7 @@ pub(crate) fn Booth() -> impl IntoView {
             }
             Stage::Unavailable => {
                 view! {
-                    <p>"There is nothing to vote in here right now. Reload the page to try again."</p>
+                    <p id="booth-unavailable">"There is nothing to vote in here right now. Reload the page to try again."</p>
                 }
                     .into_any()
             }
@@ -349,6 +358,7 @@ pub(crate) fn Booth() -> impl IntoView {
                     <Review
                         contests
                         entries
+                        earlier=earlier.get_untracked().map(browser::local_time)
                         on_back=Callback::new(move |()| {
                             stage.set(Stage::Choose);
                             focus("choices-heading");
@@ -433,9 +443,24 @@ pub(crate) fn Booth() -> impl IntoView {
     }
 }
 
+/// Whether the election takes ballots now (`GET /v1/election`); if not, why, in words.
+async fn voting_is_open() -> Result<(), String> {
+    let info = api::election().await.map_err(|e| e.words())?;
+    match info.state {
+        ElectionState::Open => Ok(()),
+        ElectionState::Setup => {
+            Err("Voting has not opened yet. Please come back when it opens.".to_owned())
+        }
+        ElectionState::Closed | ElectionState::Tallied => Err(
+            "Voting has closed: this election no longer takes ballots. If you voted, you can check what became of your ballot on the Track page."
+                .to_owned(),
+        ),
+    }
+}
+
 /// Fetches the signed election parameters and checks them: the board's signature, and that the
 /// manifest shown is the one whose hash is signed.
-async fn load_election() -> Result<Election, String> {
+pub(crate) async fn load_election() -> Result<Election, String> {
     let signed = match api::parameters().await {
         Ok(signed) => signed,
         Err(e) if e.code() == Some("wrong_state") => {
@@ -491,6 +516,14 @@ async fn check_code(
     }
     let _ = election.ctx.encryption_key();
     Ok(key)
+}
+
+/// When the board received the last ballot cast with `key`, if any (API-TRACK-2). Only a
+/// warning hangs on it, so a failed request is no ballot: the tracker tells the rest.
+async fn earlier_ballot(key: &CredentialSecret) -> Option<u64> {
+    let entry = api::last_ballot(&key.public()).await.ok()?;
+    let ours = hex::encode(key.public().to_bytes());
+    (entry.credential == ours && entry.kind == EntryKind::Cast).then_some(entry.received_at)
 }
 
 /// Checks a receipt from the board for `code`: the tracking code, kind, election and both

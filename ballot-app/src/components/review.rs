@@ -13,6 +13,9 @@ pub(crate) fn Review(
     contests: Vec<Contest>,
     /// The entries, one row per contest.
     entries: RwSignal<Vec<Vec<Entry>>>,
+    /// When the voter's earlier ballot (with the same code) was received, in their words, if
+    /// they have voted before: casting this one replaces it.
+    earlier: Option<String>,
     /// Back to the choices.
     on_back: Callback<()>,
     /// Encrypt these choices.
@@ -39,6 +42,18 @@ pub(crate) fn Review(
     view! {
         <section id="review" aria-labelledby="review-heading">
             <h2 id="review-heading" tabindex="-1">"Check your choices"</h2>
+            {earlier
+                .map(|when| {
+                    view! {
+                        <div id="replaces-earlier" class="warning-text" role="note">
+                            <strong>
+                                {format!(
+                                    "You have already voted with this code (on {when}). If you cast this ballot, it replaces your earlier one: only your last ballot counts."
+                                )}
+                            </strong>
+                        </div>
+                    }
+                })}
             <ul class="review">{items}</ul>
             <div class="actions">
                 <button id="back-button" type="button" on:click=move |_| on_back.run(())>

@@ -1,13 +1,18 @@
-//! The tracker (`/tracker`): is my ballot on the board, under the signed and the anchored root?
+//! The tracker (`/tracker`): what became of my ballot (counted, replaced by a later ballot,
+//! challenged, not on the board), and is it under the signed and the anchored root?
 //!
-//! The browser checks every proof itself with `tabella-crypto`: the tree head's signature
-//! under the election's board key, the ballot's audit path to the signed root, and, when the
-//! service anchors on a chain, the audit path to the root of the latest anchored checkpoint and
-//! that the board at its head extends that checkpoint. It says plainly what it cannot check:
-//! the chain itself.
+//! The browser checks every proof itself with `tabella-crypto`: the service's account of the
+//! ballot (`GET /v1/board/track`, checked by [`crate::verdict::check`]: the ballot's bytes, its
+//! credential's signature and proofs, and a replacement's), the tree head's signature under the
+//! election's board key, the audit paths of the ballot (and of the one that replaced it) to the
+//! signed root, and, when the service anchors on a chain, the audit path to the root of the
+//! latest anchored checkpoint and that the board at its head extends that checkpoint. It says
+//! plainly what it cannot check: that nothing later replaced a counted ballot (the observer page
+//! checks the whole board), and the chain itself.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use rand_core::OsRng;
 use tabella_crypto::api::{AnchorItem, AnchorKind, AnchorState};
 use tabella_crypto::ballot::TrackingCode;
 use tabella_crypto::board::{
@@ -15,9 +20,10 @@ use tabella_crypto::board::{
 };
 
 use super::alert::Alert;
-use super::booth::inclusion_proof;
+use super::booth::{inclusion_proof, load_election};
 use crate::error::ApiError;
 use crate::paths;
+use crate::verdict::{self, Verdict};
 use crate::web::{api, browser};
 
 /// The outcome shown in `#track-result[data-status]`.
@@ -45,20 +51,51 @@ struct Line {
     text: String,
 }
 
+/// Whether the ballot is under the latest anchored checkpoint (`#track-result[data-anchored]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Anchored {
+    /// Under the root of an anchored checkpoint, checked.
+    Yes,
+    /// Not yet: newer than the latest anchored checkpoint, or none is anchored yet.
+    NotYet,
+    /// This service does not anchor, or did not say.
+    Off,
+}
+
+impl Anchored {
+    fn as_str(self) -> &'static str {
+        match self {
+            Anchored::Yes => "yes",
+            Anchored::NotYet => "not-yet",
+            Anchored::Off => "off",
+        }
+    }
+}
+
 /// Everything the tracker found for one tracking code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Tracked {
+    /// The tracking code asked about, grouped for reading.
+    code: String,
     status: Status,
+    verdict: Option<Verdict>,
+    anchored: Anchored,
     summary: String,
+    /// What the anchoring adds to the summary, in words.
+    anchoring: Option<String>,
     checked: Vec<Line>,
     not_checked: Vec<String>,
 }
 
 impl Tracked {
-    fn new() -> Self {
+    fn new(code: &TrackingCode) -> Self {
         Self {
+            code: paths::grouped(code),
             status: Status::Error,
+            verdict: None,
+            anchored: Anchored::Off,
             summary: String::new(),
+            anchoring: None,
             checked: Vec::new(),
             not_checked: Vec::new(),
         }
@@ -78,6 +115,7 @@ impl Tracked {
             text: text.clone(),
         });
         self.status = Status::Error;
+        self.verdict = None;
         self.summary = format!("Something did not check out: {text}");
         self
     }
@@ -97,6 +135,9 @@ pub(crate) fn Tracker() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
+        // A new question clears the old answer first: an old result never stays on screen
+        // next to a new error.
+        result.set(None);
         let code = match paths::tracking_code(&input.get_untracked()) {
             Ok(code) => code,
             Err(e) => {
@@ -105,7 +146,6 @@ pub(crate) fn Tracker() -> impl IntoView {
             }
         };
         error.set(None);
-        result.set(None);
         busy.set(true);
         spawn_local(async move {
             let tracked = track(&code).await;
@@ -114,7 +154,7 @@ pub(crate) fn Tracker() -> impl IntoView {
                 Ok(t) => result.set(Some(t)),
                 Err(e) => {
                     error.set(Some(e.words()));
-                    let mut t = Tracked::new();
+                    let mut t = Tracked::new(&code);
                     t.summary = e.words();
                     result.set(Some(t));
                 }
@@ -149,9 +189,24 @@ pub(crate) fn Tracker() -> impl IntoView {
                 .get()
                 .map(|t| {
                     view! {
-                        <section id="track-result" data-status=t.status.as_str() aria-labelledby="track-heading">
-                            <h2 id="track-heading">"Result"</h2>
-                            <p class=if t.status == Status::Included { "ok" } else { "warning" }>{t.summary}</p>
+                        <section
+                            id="track-result"
+                            data-status=t.status.as_str()
+                            data-verdict=t.verdict.map_or("none", |v| v.as_str())
+                            data-anchored=t.anchored.as_str()
+                            aria-labelledby="track-heading"
+                        >
+                            <h2 id="track-heading">"Result for tracking code"</h2>
+                            <p>
+                                <code id="track-code" class="hex">{t.code}</code>
+                            </p>
+                            <p
+                                id="track-verdict"
+                                class=if t.verdict.is_some_and(|v| v.counts()) { "ok" } else { "warning" }
+                            >
+                                {t.summary}
+                            </p>
+                            {t.anchoring.map(|a| view! { <p id="track-anchoring">{a}</p> })}
                             <h3>"What your browser checked"</h3>
                             <ul id="track-checks" class="checks">
                                 {t.checked
@@ -179,22 +234,37 @@ pub(crate) fn Tracker() -> impl IntoView {
 
 /// Fetches and checks everything about `code`.
 async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
-    let mut t = Tracked::new();
-    let signed = api::parameters().await?;
-    if !signed.signature_holds() {
-        return Ok(t.fail("The election parameters do not carry the board's signature."));
-    }
-    let key = signed.parameters.board_key;
-    let election = signed.parameters.election_id;
+    let mut t = Tracked::new(code);
+    let election = match load_election().await {
+        Ok(election) => election,
+        Err(why) => return Ok(t.fail(why)),
+    };
+    let parameters = &election.signed.parameters;
+    let key = parameters.board_key;
+    let contact = parameters.manifest.contact.clone();
     t.pass(format!(
         "The election's parameters are signed by its board key {key}."
     ));
 
-    // The anchoring status before the head: every checkpoint it reports as done is then of a
-    // board no larger than the head's.
+    // What became of the ballot, as the service tells it; checked below before it is shown.
+    let answer = match api::track(code).await {
+        Ok(answer) => answer,
+        Err(e) if e.is_not_found() => {
+            t.status = Status::NotFound;
+            t.summary = "No ballot with this tracking code is on the board. Check that you typed                  it as your booth showed it; a ballot is on the board as soon as you have its                  receipt."
+                .to_owned();
+            t.not_checked.push(
+                "The service says the code is not on the board; the browser cannot see the whole board to confirm it (the observer page can, once the record is published).".to_owned(),
+            );
+            return Ok(t);
+        }
+        Err(e) => return Err(e),
+    };
+    // The anchoring status, then the head: every checkpoint the status reports as done is of a
+    // board no larger than the head's, and the head covers every entry of the answer.
     let anchoring = api::anchoring().await;
     let head: SignedTreeHead = api::head().await?;
-    if head.head.election != election {
+    if head.head.election != parameters.election_id {
         return Ok(t.fail("The board's tree head is for another election."));
     }
     if let Err(e) = head.verify(&key) {
@@ -205,36 +275,49 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
         "The board's current tree head (size {size}, root {}) carries the board's signature.",
         hex::encode(head.head.root)
     ));
-
-    let answer = match api::inclusion(code, size).await {
-        Ok(answer) => answer,
-        Err(e) if e.is_not_found() => {
-            t.status = Status::NotFound;
-            t.summary = format!(
-                "No ballot with this tracking code is on the board of {size} entries. Check the code; a ballot cast a moment ago is on the board as soon as you have its receipt."
-            );
-            t.not_checked.push(
-                "The service says the code is not on the board; the browser cannot see the whole board to confirm it (the observer page can, once the record is published).".to_owned(),
-            );
-            return Ok(t);
-        }
-        Err(e) => return Err(e),
-    };
-    let index = answer.index;
-    let proof = match inclusion_proof(index, size, &answer.path) {
-        Ok(proof) => proof,
-        Err(e) => return Ok(t.fail(e)),
-    };
-    if let Err(e) = verify_inclusion(&code.0, index, size, &proof, &head.head.root) {
+    if size < answer.size {
         return Ok(t.fail(format!(
-            "The audit path does not lead to the signed root of size {size}: {e}."
+            "The service described a board of {} entries, but its signed head has only {size}.",
+            answer.size
         )));
+    }
+    let checked = match verdict::check(&answer, code, &election.ctx, &mut OsRng) {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(t.fail(refused.0)),
+    };
+    checked.lines.into_iter().for_each(|l| t.pass(l));
+    let index = checked.index;
+    if let Err(e) = included(code, index, size, &head).await {
+        return Ok(t.fail(e));
     }
     t.pass(format!(
         "Your ballot is entry {index}: its audit path leads to the signed root of the board of {size} entries."
     ));
+    if let (Some(later), Verdict::Replaced { index: at, .. }) =
+        (checked.replaced_by, checked.verdict)
+    {
+        if let Err(e) = included(&later, at, size, &head).await {
+            return Ok(t.fail(e));
+        }
+        t.pass(format!(
+            "The ballot that replaced yours is entry {at}: its audit path leads to the same signed root."
+        ));
+    }
     t.status = Status::Included;
-    t.summary = format!("Your ballot is on the board, entry {index} of {size}.");
+    t.verdict = Some(checked.verdict);
+    t.summary = checked
+        .verdict
+        .words(contact.as_deref(), browser::local_time);
+    if checked.verdict.counts() {
+        t.not_checked.push(
+            "That no later ballot with your voting code replaced this one: only the whole board shows that. The observer page checks the whole board once the results are published.".to_owned(),
+        );
+    }
+    if matches!(checked.verdict, Verdict::Replaced { .. }) {
+        t.not_checked.push(
+            "The time shown is when the election service says it received the later ballot; it is not signed.".to_owned(),
+        );
+    }
 
     let anchoring = match anchoring {
         Ok(anchoring) => anchoring,
@@ -258,25 +341,52 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
         .filter(|i| i.kind == AnchorKind::Checkpoint && i.state == AnchorState::Done)
         .filter_map(|i| Some((i.size?, i)))
         .max_by_key(|(size, _)| *size);
+    t.anchored = Anchored::NotYet;
+    let not_yet = "Your ballot is not yet in a checkpoint of the board published on the public chain; check again after the next checkpoint.";
     match latest {
-        None => t.not_checked.push(
-            "No checkpoint of the board is anchored on the chain yet; check again later.".to_owned(),
-        ),
-        Some((anchored, _)) if anchored > size => t.not_checked.push(format!(
-            "The latest anchored checkpoint (of {anchored} entries) is newer than the board's head just fetched ({size}); check again."
+        None => t.anchoring = Some(format!("{not_yet} (No checkpoint is published yet.)")),
+        Some((anchored, _)) if anchored > size => t.anchoring = Some(format!(
+            "The latest published checkpoint (of {anchored} entries) is newer than the board's head just fetched ({size}); check again."
         )),
-        Some((anchored, _)) if index >= anchored => t.not_checked.push(format!(
-            "Your ballot is newer than the latest anchored checkpoint (of {anchored} entries); check again after the next checkpoint."
+        Some((anchored, _)) if index >= anchored => t.anchoring = Some(format!(
+            "{not_yet} (The latest has {anchored} entries; yours is entry {index}.)"
         )),
         Some((anchored, item)) => {
             match anchored_inclusion(code, index, anchored, size, &head, item, anchoring.chain_id).await {
                 Ok(lines) => lines.into_iter().for_each(|l| t.pass(l)),
                 Err(e) => return Ok(t.fail(e)),
             }
+            t.anchored = Anchored::Yes;
+            t.anchoring = Some(
+                "Your ballot is in a checkpoint of the board published on the public chain."
+                    .to_owned(),
+            );
         }
     }
     t.not_checked.push(chain_note());
     Ok(t)
+}
+
+/// Checks that `code` is entry `index` under the signed root of `head` (of `size` entries).
+async fn included(
+    code: &TrackingCode,
+    index: u64,
+    size: u64,
+    head: &SignedTreeHead,
+) -> Result<(), String> {
+    let answer = api::inclusion(code, size).await.map_err(|e| e.words())?;
+    if answer.index != index {
+        return Err(format!(
+            "The service places tracking code {code} at entry {} in one answer and {index} in another.",
+            answer.index
+        ));
+    }
+    let proof = inclusion_proof(index, size, &answer.path)?;
+    verify_inclusion(&code.0, index, size, &proof, &head.head.root).map_err(|e| {
+        format!(
+            "The audit path of entry {index} does not lead to the signed root of size {size}: {e}."
+        )
+    })
 }
 
 fn chain_note() -> String {

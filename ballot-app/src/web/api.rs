@@ -7,10 +7,11 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tabella_crypto::api::{
-    AdminStatus, AnchoringStatus, CastBallot, ConsistencyAnswer, CredentialList, ElectionInfo,
-    ErrorBody, InclusionAnswer, SignedElectionParameters, SpoilBallot,
+    AdminStatus, AnchoringStatus, BoardEntry, CastBallot, ConsistencyAnswer, CredentialList, ElectionInfo,
+    ErrorBody, InclusionAnswer, SignedElectionParameters, SpoilBallot, TrackAnswer,
 };
 use tabella_crypto::ballot::TrackingCode;
+use tabella_crypto::credential::CredentialKey;
 use tabella_crypto::board::{Receipt, SignedTreeHead};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -174,6 +175,19 @@ pub(crate) async fn head() -> Result<SignedTreeHead, ApiError> {
 pub(crate) async fn inclusion(code: &TrackingCode, size: u64) -> Result<InclusionAnswer, ApiError> {
     let url = format!("/v1/board/inclusion/{code}?size={size}");
     Call::get(&url).json("the inclusion proof").await
+}
+
+/// `GET /v1/board/track/{code}`: what became of a ballot (API-TRACK-1), to be checked with
+/// [`crate::verdict::check`].
+pub(crate) async fn track(code: &TrackingCode) -> Result<TrackAnswer, ApiError> {
+    let url = format!("/v1/board/track/{code}");
+    Call::get(&url).json("what became of the ballot").await
+}
+
+/// `GET /v1/board/last-ballot/{key}`: the last ballot cast with a credential key (API-TRACK-2).
+pub(crate) async fn last_ballot(key: &CredentialKey) -> Result<BoardEntry, ApiError> {
+    let url = format!("/v1/board/last-ballot/{}", hex::encode(key.to_bytes()));
+    Call::get(&url).json("the earlier ballot").await
 }
 
 /// `GET /v1/board/consistency?from=A&to=B`: the board at `to` extends the board at `from`.

@@ -137,3 +137,23 @@ pub(crate) fn relative_path(file: &web_sys::File) -> String {
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| file.name())
 }
+
+/// The browser's language (`navigator.language`), `en` when it says none.
+pub(crate) fn language() -> String {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("navigator")).ok())
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("language")).ok())
+        .and_then(|l| l.as_string())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "en".to_owned())
+}
+
+/// A time (milliseconds since the Unix epoch) as the voter reads it: the date and the time in
+/// their language and time zone, the zone named (`4 December 2026 at 23:41:07 GMT+1`).
+pub(crate) fn local_time(ms: u64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"long".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"long".into());
+    date.to_locale_string(&language(), &options).into()
+}

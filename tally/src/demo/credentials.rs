@@ -51,7 +51,7 @@ pub(super) fn registrar_step(
         booth_url: format!("{url}/booth"),
         opens: Some("as soon as the demonstration's key ceremony is done".to_owned()),
         closes: Some("when the demonstration's officials close it".to_owned()),
-        contact: Some("the demonstration's officials, at the terminal that runs it".to_owned()),
+        contact: manifest.contact.clone(),
     };
     let started = Instant::now();
     let bar = ProgressBar::new(opts.voters);

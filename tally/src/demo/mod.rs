@@ -26,10 +26,11 @@
 
 mod chain;
 mod credentials;
+pub mod stop;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
@@ -47,6 +48,7 @@ use crate::client::ElectionClient;
 use crate::messages::{HttpStore, MessageStore};
 use crate::service::{self, Limits, ServiceConfig};
 use crate::simulate::{self, SimulationParams};
+pub use stop::{Signal, Stop, Waited};
 
 /// Options of `tabella demo`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -121,6 +123,13 @@ pub struct DemoOptions {
     #[arg(long, value_name = "DIR")]
     pub booth: Option<PathBuf>,
 
+    /// With --booth: keep voting open this many seconds for people to vote in the booth, then
+    /// close and count, without waiting for Enter at a terminal (so the demo can run as a
+    /// background service). SIGTERM or Ctrl-C stops the demo at any time and removes its
+    /// temporary files.
+    #[arg(long, value_name = "SECONDS", requires = "booth")]
+    pub hold_open: Option<u64>,
+
     /// With --booth: credential codes kept back from the simulated voters, printed for people
     /// to vote in the booth.
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -156,6 +165,7 @@ impl Default for DemoOptions {
             signer_key_file: None,
             registry: None,
             booth: None,
+            hold_open: None,
             spare_codes: 3,
             smtp_url: None,
             smtp_ca_file: None,
@@ -358,7 +368,16 @@ pub struct VotingOpen<'a> {
     pub manifest: &'a Manifest,
     /// Credential codes no simulated voter used (`--spare-codes`; none without `--booth`).
     pub spare_codes: &'a [crate::api::IssuedCredential],
+    /// Ends a wait early when SIGTERM or Ctrl-C comes.
+    pub stop: &'a Stop,
 }
+
+/// The error [`DemoHooks::voting_open`] returns when a signal stopped the demo while voting was
+/// held open: the demo then stops its service and removes its temporary files, and `run`
+/// answers `Ok`.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by {}", .0.name())]
+pub struct Stopped(pub Signal);
 
 /// The ballots cast while [`DemoHooks::voting_open`] held voting open, for the demo's tally
 /// check.
@@ -406,10 +425,12 @@ pub trait DemoHooks {
     }
 }
 
-/// `tabella demo`'s hooks: with a booth, print where and with which codes to vote; when a
-/// person is at the terminal and the service keeps serving, hold voting open until Enter.
+/// `tabella demo`'s hooks: with a booth, print where and with which codes to vote; hold voting
+/// open for `--hold-open` seconds, or, when a person is at the terminal and the service keeps
+/// serving, until Enter.
 struct Console {
     interactive: bool,
+    hold_open: Option<Duration>,
 }
 
 impl DemoHooks for Console {
@@ -428,6 +449,16 @@ impl DemoHooks for Console {
             "             track a ballot at {0}/tracker; officials' dashboard at {0}/officials (admin token {1})",
             open.url, open.admin_token
         );
+        if let Some(hold) = self.hold_open {
+            println!(
+                "             Voting stays open for {} s, then closes and is counted (SIGTERM or Ctrl-C stops the demo).",
+                hold.as_secs()
+            );
+            return match open.stop.wait(Some(hold)) {
+                Waited::Elapsed => Ok(BoothBallots::Unknown),
+                Waited::Stopped(signal) => Err(Stopped(signal).into()),
+            };
+        }
         if !self.interactive {
             return Ok(BoothBallots::Known(Vec::new()));
         }
@@ -452,6 +483,7 @@ pub fn run(opts: &DemoOptions) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     let mut console = Console {
         interactive: !opts.no_serve && opts.booth.is_some() && std::io::stdin().is_terminal(),
+        hold_open: opts.hold_open.map(Duration::from_secs),
     };
     run_with(opts, &mut console)
 }
@@ -486,6 +518,7 @@ pub fn run_with(opts: &DemoOptions, hooks: &mut dyn DemoHooks) -> anyhow::Result
             temp.path().to_path_buf()
         }
     };
+    let stop = Stop::watch(opts.data_dir.is_none().then(|| data_dir.clone()))?;
     if data_dir.join(service::DATABASE_FILE).exists() {
         bail!(
             "{} already holds an election; give the demo an empty --data-dir",
@@ -638,12 +671,30 @@ pub fn run_with(opts: &DemoOptions, hooks: &mut dyn DemoHooks) -> anyhow::Result
         );
     }
     report.print();
-    let booth_ballots = hooks.voting_open(&VotingOpen {
+    let booth_ballots = match hooks.voting_open(&VotingOpen {
         url: &url,
         admin_token: &token,
         manifest: &info.manifest,
         spare_codes,
-    })?;
+        stop: &stop,
+    }) {
+        Ok(ballots) => ballots,
+        Err(e) => {
+            if let Some(Stopped(signal)) = e.downcast_ref::<Stopped>() {
+                println!();
+                println!(
+                    "Stopped by {} while voting was open: the election is not counted.",
+                    signal.name()
+                );
+                service.shutdown()?;
+                if opts.data_dir.is_none() {
+                    println!("The demo's temporary files are removed.");
+                }
+                return Ok(());
+            }
+            return Err(e);
+        }
+    };
     println!();
 
     // Officials close; the service verifies and aggregates the counted ballots. On chain, not
@@ -851,17 +902,18 @@ pub fn run_with(opts: &DemoOptions, hooks: &mut dyn DemoHooks) -> anyhow::Result
         return service.shutdown();
     }
     println!();
-    println!("The service keeps running at {url} (board: {url}/v1/board/entries, results: {url}/v1/election/results). Ctrl-C to stop.");
+    println!("The service keeps running at {url} (board: {url}/v1/board/entries, results: {url}/v1/election/results). Ctrl-C or SIGTERM stops it.");
     if opts.booth.is_some() {
         println!("In the browser: verify the record at {url}/observer, track a ballot at {url}/tracker, officials' dashboard at {url}/officials.");
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    service.shutdown()
+    if let Waited::Stopped(signal) = stop.wait(None) {
+        println!("Stopped by {}.", signal.name());
+    }
+    service.shutdown()?;
+    if opts.data_dir.is_none() {
+        println!("The demo's temporary files are removed.");
+    }
+    Ok(())
 }
 
 /// Runs `step` for every trustee at once, each with its own HTTP client, as separate trustees'
