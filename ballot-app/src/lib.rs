@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod error;
+pub mod history;
 pub mod paths;
 pub mod rules;
 pub mod stats;

@@ -15,6 +15,8 @@
 //!   browser) and the tracker says the first ballot was replaced, when, and whom to contact; a
 //!   mistyped code afterwards clears the old result; back in the booth with that code, the
 //!   review says, before casting, that a new ballot would replace the earlier one;
+//! - the tracker remembers the board it saw and checks that each new board extends it; a
+//!   planted head of another history (signed with the board's key) raises the alarm;
 //! - the footer shows the digest of the booth served, published in the election's manifest.
 //!
 //! Then the demo closes and tallies (the replacing ballot counted with the simulated ones), the
@@ -31,6 +33,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use tabella_crypto::api::{BoardEntry, EntryStatus};
 use tabella_crypto::ballot::ElectionContext;
 use tabella_crypto::board::EntryKind;
+use tabella_crypto::board::{BoardSigningKey, SignedTreeHead, TreeHead};
 use tabella_crypto::booth::{BoothManifest, BOOTH_MANIFEST};
 use tabella_crypto::credential::{CredentialCode, CredentialSecret};
 use tabella_crypto::record::Results;
@@ -38,6 +41,7 @@ use tabella_tally::client::ElectionClient;
 use tabella_tally::demo::{
     self, BoothBallots, ContestSet, DemoHooks, DemoOptions, Finished, VotingOpen,
 };
+use tabella_tally::service::{self, BOARD_KEY_FILE};
 use tabella_tests::browser::{self, ChromeDriver};
 
 /// How long one step in the page may take (the first page load compiles the WebAssembly).
@@ -275,6 +279,8 @@ fn cast_again(url: &str, code: &str, choices: &[Vec<u64>]) -> (String, u64) {
 
 struct BrowserVoter<'a> {
     driver: &'a ChromeDriver,
+    /// The demo's data directory (its board key).
+    data_dir: PathBuf,
     booth: BoothManifest,
     runtime: tokio::runtime::Runtime,
     seen: Seen,
@@ -309,6 +315,11 @@ impl DemoHooks for BrowserVoter<'_> {
                     .expect("the second cast")
             });
             let said = track(&client, &url, &seen.cast_code, "replaced").await;
+            let checks = text(&client, "#track-checks").await;
+            assert!(
+                checks.contains("it has only added ballots since"),
+                "the tracker checks the board grew from what this browser saw: {checks}"
+            );
             for words in [
                 "will not be counted",
                 "replaced it on",
@@ -371,6 +382,9 @@ impl DemoHooks for BrowserVoter<'_> {
         let url = done.url.to_owned();
         let results = done.results.clone();
         let seen = &self.seen;
+        let board_key = service::load_or_create_board_key(&self.data_dir.join(BOARD_KEY_FILE))?;
+        // The final head, fixed at the close.
+        let head = ElectionClient::new(done.url, None)?.head()?;
         self.runtime.block_on(async {
             let client = session(self.driver).await;
             // After the tally: the replacing ballot counted, the others as before.
@@ -379,6 +393,7 @@ impl DemoHooks for BrowserVoter<'_> {
             track(&client, &url, &seen.cast_code, "replaced").await;
             track(&client, &url, &seen.spoiled_code, "challenged").await;
             voting_is_closed(&client, &url).await;
+            two_histories(&client, &url, &board_key, &head, &seen.replacing_code).await;
             observe(&client, &url, &results).await;
             client.close().await.expect("the session closes");
         });
@@ -599,6 +614,57 @@ async fn review_again(client: &Client, url: &str, code: &str) {
     );
 }
 
+/// The board shows this browser a board that does not extend one it showed before: here a
+/// head of the same size with another root, signed with the board's own key (as a board that
+/// forks its history would), planted as the head the tracker kept. The tracker says so loudly,
+/// with both signed heads, and gives no verdict.
+async fn two_histories(
+    client: &Client,
+    url: &str,
+    key: &BoardSigningKey,
+    head: &SignedTreeHead,
+    tracking_code: &str,
+) {
+    client
+        .goto(&format!("{url}/tracker"))
+        .await
+        .expect("the tracker loads");
+    let forged = key.sign_tree_head(TreeHead {
+        root: [0x66; 32],
+        ..head.head
+    });
+    let name = format!("tabella/board-head/{}", head.head.election.to_hex());
+    client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1]);",
+            vec![
+                serde_json::json!(name),
+                serde_json::json!(serde_json::to_string(&forged).expect("JSON")),
+            ],
+        )
+        .await
+        .expect("the forged head is planted");
+    fill(client, "#tracking-input", tracking_code).await;
+    click(client, "#track-button").await;
+    find(client, "#track-result[data-status='error']").await;
+    assert_eq!(
+        attr(client, "#track-result", "data-verdict")
+            .await
+            .as_deref(),
+        Some("none")
+    );
+    let alarm = text(client, "#history-alarm").await;
+    assert!(alarm.contains("two different histories"), "{alarm}");
+    let kept = text(client, "#history-kept").await;
+    assert!(kept.contains(&"66".repeat(32)), "{kept}");
+    let now = text(client, "#history-now").await;
+    assert!(now.contains(&hex::encode(head.head.root)), "{now}");
+    client
+        .execute("localStorage.clear();", vec![])
+        .await
+        .expect("the storage is cleared");
+}
+
 /// Once voting is closed, the booth says so before the voter fills anything in.
 async fn voting_is_closed(client: &Client, url: &str) {
     client
@@ -724,11 +790,14 @@ fn a_voter_votes_challenges_tracks_and_observes_in_the_browser() {
         absent: 1,
         no_serve: true,
         record: Some(dir.path().join("record")),
+        // Kept, so that the test can sign a forged board head with the board's own key.
+        data_dir: Some(dir.path().join("data")),
         booth: Some(booth),
         ..DemoOptions::default()
     };
     let mut voter = BrowserVoter {
         driver,
+        data_dir: dir.path().join("data"),
         booth: manifest,
         runtime: runtime(),
         seen: Seen::default(),

@@ -889,7 +889,10 @@ async fn the_track_route_says_what_became_of_each_ballot(db: Db) {
     // API-TRACK-2: a credential's last cast ballot; none for a challenge alone.
     let last: BoardEntry = e
         .service
-        .get(&format!("/v1/board/last-ballot/{}", counted.entry.credential))
+        .get(&format!(
+            "/v1/board/last-ballot/{}",
+            counted.entry.credential
+        ))
         .await
         .expect(200)
         .json();
@@ -898,7 +901,10 @@ async fn the_track_route_says_what_became_of_each_ballot(db: Db) {
         (3, third.tracking_code(), EntryStatus::Counted)
     );
     e.service
-        .get(&format!("/v1/board/last-ballot/{}", spoiled.entry.credential))
+        .get(&format!(
+            "/v1/board/last-ballot/{}",
+            spoiled.entry.credential
+        ))
         .await
         .expect_error(404, "not_found");
     e.service

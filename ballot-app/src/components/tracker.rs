@@ -16,12 +16,13 @@ use rand_core::OsRng;
 use tabella_crypto::api::{AnchorItem, AnchorKind, AnchorState};
 use tabella_crypto::ballot::TrackingCode;
 use tabella_crypto::board::{
-    verify_consistency, verify_inclusion, ConsistencyProof, SignedTreeHead,
+    verify_consistency, verify_inclusion, BoardKey, ConsistencyProof, SignedTreeHead,
 };
 
 use super::alert::Alert;
 use super::booth::{inclusion_proof, load_election};
 use crate::error::ApiError;
+use crate::history::{self, Alarm, Outcome};
 use crate::paths;
 use crate::verdict::{self, Verdict};
 use crate::web::{api, browser};
@@ -85,6 +86,8 @@ struct Tracked {
     anchoring: Option<String>,
     checked: Vec<Line>,
     not_checked: Vec<String>,
+    /// The board showed this browser two histories: the two signed heads, as JSON.
+    alarm: Option<(String, String)>,
 }
 
 impl Tracked {
@@ -98,6 +101,7 @@ impl Tracked {
             anchoring: None,
             checked: Vec::new(),
             not_checked: Vec::new(),
+            alarm: None,
         }
     }
 
@@ -207,6 +211,22 @@ pub(crate) fn Tracker() -> impl IntoView {
                                 {t.summary}
                             </p>
                             {t.anchoring.map(|a| view! { <p id="track-anchoring">{a}</p> })}
+                            {t.alarm
+                                .map(|(kept, now)| {
+                                    view! {
+                                        <div id="history-alarm" class="alarm" role="alert">
+                                            <h3>"The board has shown this browser two different histories"</h3>
+                                            <p>
+                                                "A board that is honest only ever adds ballots. This one showed you, before and now, two boards that cannot both be true. Report it to the election's observers, with these two heads, which the board signed:"
+                                            </p>
+                                            <details open>
+                                                <summary>"The two signed board heads"</summary>
+                                                <pre id="history-kept">{kept}</pre>
+                                                <pre id="history-now">{now}</pre>
+                                            </details>
+                                        </div>
+                                    }
+                                })}
                             <h3>"What your browser checked"</h3>
                             <ul id="track-checks" class="checks">
                                 {t.checked
@@ -275,6 +295,19 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
         "The board's current tree head (size {size}, root {}) carries the board's signature.",
         hex::encode(head.head.root)
     ));
+    // The board never shows this browser a history that does not extend what it showed before.
+    match remember(&head, &key).await {
+        Remembered::Checked(line) => t.pass(line),
+        Remembered::NotChecked(line) => t.not_checked.push(line),
+        Remembered::Alarm(alarm) => {
+            let json = |h: &SignedTreeHead| serde_json::to_string_pretty(h).unwrap_or_default();
+            t.alarm = alarm
+                .evidence
+                .as_deref()
+                .map(|(kept, now)| (json(kept), json(now)));
+            return Ok(t.fail(alarm.words));
+        }
+    }
     if size < answer.size {
         return Ok(t.fail(format!(
             "The service described a board of {} entries, but its signed head has only {size}.",
@@ -365,6 +398,70 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
     }
     t.not_checked.push(chain_note());
     Ok(t)
+}
+
+/// What comparing a signed head with the one this browser kept found.
+enum Remembered {
+    /// The same board, or one that extends it (proved): a line for the checks.
+    Checked(String),
+    /// Could not be checked now (why), or nothing is kept yet.
+    NotChecked(String),
+    /// Two histories.
+    Alarm(Box<Alarm>),
+}
+
+/// Compares `head` (signature checked) with the largest head of this election this browser has
+/// seen (kept in `localStorage`), fetching the consistency proof between them, and keeps the
+/// larger (spec/api.md §4.11).
+async fn remember(head: &SignedTreeHead, key: &BoardKey) -> Remembered {
+    let name = format!("tabella/board-head/{}", head.head.election.to_hex());
+    let kept: Option<SignedTreeHead> =
+        browser::stored(&name).and_then(|text| serde_json::from_str(&text).ok());
+    let path = match history::proof_needed(kept.as_ref(), head) {
+        None => None,
+        Some((from, to)) => match api::consistency(from, to).await {
+            Ok(answer) => match paths::hashes(&answer.path) {
+                Ok(path) => Some(path),
+                Err(e) => return Remembered::NotChecked(format!("The board's history: {e}")),
+            },
+            // The board no longer has the entries it showed before: it cannot prove a thing.
+            Err(e) if e.code() == Some("bad_request") && from == head.head.size => None,
+            Err(e) => {
+                return Remembered::NotChecked(format!(
+                    "That the board extends what it showed this browser before: the proof could not be fetched ({}).",
+                    e.words()
+                ))
+            }
+        },
+    };
+    match history::compare(kept.as_ref(), head, key, path) {
+        Ok((outcome, keep)) => {
+            let stored = serde_json::to_string(&keep)
+                .ok()
+                .is_some_and(|json| browser::store(&name, &json));
+            let line = match outcome {
+                Outcome::First if stored => return Remembered::NotChecked(
+                    "This browser had not seen this board before; it now remembers it, and will check next time that the board has only grown since.".to_owned(),
+                ),
+                Outcome::First => return Remembered::NotChecked(
+                    "This browser does not let the page remember the board, so it cannot check that the board only grows between your visits.".to_owned(),
+                ),
+                Outcome::Same => "The board is the one this browser saw before (the same signed root).".to_owned(),
+                Outcome::Extends { from, to } => format!(
+                    "The board of {to} entries extends the board of {from} entries this browser saw before (consistency proof): it has only added ballots since."
+                ),
+                Outcome::Older { size, kept } => format!(
+                    "This browser saw a larger board before ({kept} entries), and it extends this one of {size} (consistency proof)."
+                ),
+            };
+            Remembered::Checked(line)
+        }
+        Err(alarm) if alarm.evidence.is_none() => {
+            browser::store(&name, &serde_json::to_string(head).unwrap_or_default());
+            Remembered::NotChecked(alarm.words)
+        }
+        Err(alarm) => Remembered::Alarm(Box::new(alarm)),
+    }
 }
 
 /// Checks that `code` is entry `index` under the signed root of `head` (of `size` entries).

@@ -7,12 +7,12 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tabella_crypto::api::{
-    AdminStatus, AnchoringStatus, BoardEntry, CastBallot, ConsistencyAnswer, CredentialList, ElectionInfo,
-    ErrorBody, InclusionAnswer, SignedElectionParameters, SpoilBallot, TrackAnswer,
+    AdminStatus, AnchoringStatus, BoardEntry, CastBallot, ConsistencyAnswer, CredentialList,
+    ElectionInfo, ErrorBody, InclusionAnswer, SignedElectionParameters, SpoilBallot, TrackAnswer,
 };
 use tabella_crypto::ballot::TrackingCode;
-use tabella_crypto::credential::CredentialKey;
 use tabella_crypto::board::{Receipt, SignedTreeHead};
+use tabella_crypto::credential::CredentialKey;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestCache, RequestInit, Response};

@@ -157,3 +157,17 @@ pub(crate) fn local_time(ms: u64) -> String {
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"long".into());
     date.to_locale_string(&language(), &options).into()
 }
+
+/// The value kept under `name` in this origin's `localStorage`, if any (and if the browser lets
+/// the page use it).
+pub(crate) fn stored(name: &str) -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item(name).ok()?
+}
+
+/// Keeps `value` under `name` in `localStorage`; `false` when the browser does not let the page.
+pub(crate) fn store(name: &str, value: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .is_some_and(|s| s.set_item(name, value).is_ok())
+}

@@ -940,12 +940,13 @@ async fn last_ballot(
     Path(credential): Path<String>,
 ) -> Result<Json<BoardEntry>, AppError> {
     let election = election(&state)?;
-    let key = tabella_crypto::group::text::from_hex::<32>("credential key", &credential)
-        .map_err(|_| {
+    let key = tabella_crypto::group::text::from_hex::<32>("credential key", &credential).map_err(
+        |_| {
             AppError::bad_request(format!(
                 "{credential:?} is not a credential key (64 lowercase hexadecimal digits)"
             ))
-        })?;
+        },
+    )?;
     let none = || AppError::not_found("no ballot has been cast with this credential key");
     let index = {
         let view = election.board.view.read().await;
