@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod error;
 pub mod history;
+pub mod outcome;
 pub mod paths;
 pub mod rules;
 pub mod stats;

@@ -28,7 +28,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use tabella_crypto::api::{BoardEntry, EntryStatus};
 use tabella_crypto::ballot::ElectionContext;
@@ -298,6 +300,7 @@ impl DemoHooks for BrowserVoter<'_> {
         let booth_digest = self.booth.digest().to_hex();
         let url = open.url.to_owned();
         let choices = as_vectors(open.manifest, CAST);
+        let token = open.admin_token.to_owned();
         let seen = self.runtime.block_on(async {
             let client = session(self.driver).await;
             let mut seen = vote(&client, &url, &code, &booth_digest).await;
@@ -342,6 +345,8 @@ impl DemoHooks for BrowserVoter<'_> {
                 "an old result stays on screen next to a new error"
             );
             review_again(&client, &url, &code).await;
+            results_not_yet(&client, &url).await;
+            officials_while_open(&client, &url, &token).await;
             client.close().await.expect("the session closes");
             seen.replacing_code = replacing;
             seen.replacing_index = index;
@@ -382,6 +387,7 @@ impl DemoHooks for BrowserVoter<'_> {
         let url = done.url.to_owned();
         let results = done.results.clone();
         let seen = &self.seen;
+        let token = done.admin_token.to_owned();
         let board_key = service::load_or_create_board_key(&self.data_dir.join(BOARD_KEY_FILE))?;
         // The final head, fixed at the close.
         let head = ElectionClient::new(done.url, None)?.head()?;
@@ -393,6 +399,8 @@ impl DemoHooks for BrowserVoter<'_> {
             track(&client, &url, &seen.cast_code, "replaced").await;
             track(&client, &url, &seen.spoiled_code, "challenged").await;
             voting_is_closed(&client, &url).await;
+            results_page(&client, &url, &results).await;
+            officials_after_the_tally(&client, &url, &token, &results).await;
             two_histories(&client, &url, &board_key, &head, &seen.replacing_code).await;
             observe(&client, &url, &results).await;
             client.close().await.expect("the session closes");
@@ -694,6 +702,185 @@ async fn not_on_the_board(client: &Client) {
     assert!(text(client, "#track-verdict")
         .await
         .contains("No ballot with this tracking code is on the board"));
+}
+
+/// The officials' dashboard while voting is open: closing is styled and worded as a step that
+/// cannot be undone, Escape cancels it (nothing closes), and the disabled steps say why.
+async fn officials_while_open(client: &Client, url: &str, token: &str) {
+    client
+        .goto(&format!("{url}/officials"))
+        .await
+        .expect("the dashboard loads");
+    fill(client, "#admin-token", token).await;
+    click(client, "#dashboard-load").await;
+    assert_eq!(text(client, "#election-state").await, "open");
+    assert_eq!(
+        attr(client, "#close-election", "class").await.as_deref(),
+        Some("warning")
+    );
+    assert_eq!(
+        text(client, "#open-election-why").await,
+        "Voting is already open."
+    );
+    assert_eq!(
+        text(client, "#tally-election-why").await,
+        "Close voting first."
+    );
+    assert_eq!(text(client, "#close-election-why").await, "");
+    find(client, "#turnout-table").await;
+    click(client, "#close-election").await;
+    let heading = text(client, "#confirm-heading").await;
+    assert!(heading.contains("cannot be undone"), "{heading}");
+    find(client, "#confirm-action.warning").await;
+    // Escape cancels: the question goes, and voting stays open.
+    // The question takes the focus (its heading) as it opens; the key goes there.
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let focused = client
+            .execute(
+                "return document.activeElement && document.activeElement.id;",
+                vec![],
+            )
+            .await
+            .expect("the focus can be read");
+        if focused.as_str() == Some("confirm-heading") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the question does not take the focus"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let escape = char::from(Key::Escape);
+    client
+        .perform_actions(
+            KeyActions::new("keyboard".to_owned())
+                .then(KeyAction::Down { value: escape })
+                .then(KeyAction::Up { value: escape }),
+        )
+        .await
+        .expect("Escape is pressed");
+    let deadline = tokio::time::Instant::now() + STEP;
+    while !client
+        .find_all(Locator::Css("#confirm"))
+        .await
+        .expect("a query")
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Escape does not cancel"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    click(client, "#dashboard-load").await;
+    assert_eq!(text(client, "#election-state").await, "open");
+}
+
+/// The dashboard after the tally: the results, and the steps that are over say why.
+async fn officials_after_the_tally(client: &Client, url: &str, token: &str, results: &Results) {
+    client
+        .goto(&format!("{url}/officials"))
+        .await
+        .expect("the dashboard loads");
+    fill(client, "#admin-token", token).await;
+    click(client, "#dashboard-load").await;
+    assert_eq!(text(client, "#election-state").await, "tallied");
+    assert_eq!(
+        text(client, "#close-election-why").await,
+        "Voting is already closed."
+    );
+    assert_eq!(
+        text(client, "#tally-election-why").await,
+        "The results are already published."
+    );
+    find(client, "#dashboard-results").await;
+    for contest in &results.contests {
+        for selection in &contest.selections {
+            let css = format!(
+                "#dashboard-results #result-{}-table tr[data-selection='{}'] td.total",
+                contest.id, selection.id
+            );
+            assert_eq!(text(client, &css).await, selection.total.to_string());
+        }
+    }
+    let ceremony = text(client, "#ceremony-progress").await;
+    assert!(
+        ceremony.contains("Trustees who helped decrypt the results"),
+        "{ceremony}"
+    );
+}
+
+/// While voting is open, the results page says when the results come.
+async fn results_not_yet(client: &Client, url: &str) {
+    client
+        .goto(&format!("{url}/results"))
+        .await
+        .expect("the results page loads");
+    let said = text(client, "#results-not-yet").await;
+    assert!(said.contains("Voting is open"), "{said}");
+}
+
+/// Once tallied, anyone reads the results: per contest a chart on its own scale, a table with
+/// every total, and who leads.
+async fn results_page(client: &Client, url: &str, results: &Results) {
+    client
+        .goto(&format!("{url}/results"))
+        .await
+        .expect("the results page loads");
+    find(client, "#results").await;
+    assert_eq!(
+        text(client, "#results-ballots").await,
+        format!("{} ballots were counted.", results.ballots_counted)
+    );
+    let charts = client
+        .find_all(Locator::Css("svg.results-chart"))
+        .await
+        .expect("the charts");
+    assert_eq!(
+        charts.len(),
+        results.contests.len(),
+        "one chart per contest"
+    );
+    for contest in &results.contests {
+        for selection in &contest.selections {
+            let css = format!(
+                "#result-{}-table tr[data-selection='{}'] td.total",
+                contest.id, selection.id
+            );
+            assert_eq!(
+                text(client, &css).await,
+                selection.total.to_string(),
+                "{}/{} on the results page",
+                contest.id,
+                selection.id
+            );
+        }
+        let leading = text(client, &format!("#result-{} .leading", contest.id)).await;
+        let top = contest
+            .selections
+            .iter()
+            .map(|s| s.total)
+            .max()
+            .unwrap_or(0);
+        let leaders: Vec<&str> = contest
+            .selections
+            .iter()
+            .filter(|s| s.total == top)
+            .map(|s| s.label.as_str())
+            .collect();
+        assert!(
+            leaders.iter().all(|l| leading.contains(l)),
+            "{}: {leading:?} names {leaders:?}",
+            contest.id
+        );
+    }
+    let mayor = text(client, "#result-mayor .leading").await;
+    assert!(
+        mayor.starts_with("Winner: ") || mayor.starts_with("Tie for the most votes"),
+        "a plurality contest has a winner: {mayor}"
+    );
 }
 
 /// The observer verifies the record in WebAssembly and shows the published totals.

@@ -1208,6 +1208,7 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/booth"),
     ("GET", "/tracker"),
+    ("GET", "/results"),
     ("GET", "/observer"),
     ("GET", "/officials"),
     ("GET", "/bench"),

@@ -124,6 +124,7 @@ async fn booth_files_are_served_with_their_types_gzip_etags_and_policy(db: Db) {
         "/",
         "/booth",
         "/tracker",
+        "/results",
         "/observer",
         "/officials",
         "/bench",
@@ -275,6 +276,7 @@ async fn without_a_booth_its_paths_answer_404(db: Db) {
     for path in [
         "/booth",
         "/tracker",
+        "/results",
         "/observer",
         "/officials",
         "/bench",

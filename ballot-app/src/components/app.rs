@@ -10,6 +10,7 @@ use super::booth::Booth;
 use super::footer::Footer;
 use super::observer::Observer;
 use super::officials::Officials;
+use super::results::ResultsPage;
 use super::tracker::Tracker;
 use crate::web::integrity::{check_served_booth, BoothCheck};
 
@@ -31,6 +32,7 @@ pub(crate) fn App() -> impl IntoView {
                     <ul>
                         <li><A href="/booth" attr:id="nav-booth">"Vote"</A></li>
                         <li><A href="/tracker" attr:id="nav-tracker">"Track a ballot"</A></li>
+                        <li><A href="/results" attr:id="nav-results">"Results"</A></li>
                         <li><A href="/observer" attr:id="nav-observer">"Verify the election"</A></li>
                         <li><A href="/officials" attr:id="nav-officials">"Officials"</A></li>
                     </ul>
@@ -41,6 +43,7 @@ pub(crate) fn App() -> impl IntoView {
                     <Route path=path!("/") view=Booth />
                     <Route path=path!("/booth") view=Booth />
                     <Route path=path!("/tracker") view=Tracker />
+                    <Route path=path!("/results") view=ResultsPage />
                     <Route path=path!("/observer") view=Observer />
                     <Route path=path!("/officials") view=Officials />
                     <Route path=path!("/bench") view=Bench />

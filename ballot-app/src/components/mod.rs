@@ -10,6 +10,7 @@ pub(crate) mod footer;
 pub(crate) mod observer;
 pub(crate) mod officials;
 pub(crate) mod receipt;
+pub(crate) mod results;
 pub(crate) mod review;
 pub(crate) mod spoiled;
 pub(crate) mod table;

@@ -9,9 +9,11 @@ use leptos::task::spawn_local;
 use tabella_crypto::api::{AdminStatus, AnchorItem, CeremonyProgress, ElectionState};
 
 use super::alert::Alert;
+use super::results::ContestResults;
 use super::table::DataTable;
 use super::turnout_chart::TurnoutChart;
 use crate::chart::{clock, percent};
+use crate::outcome::{self, Contest};
 use crate::web::api::{self, AdminAction};
 use crate::web::browser;
 
@@ -30,7 +32,7 @@ impl AdminAction {
                 "Open voting now? The voter list and the election key are then fixed for good."
             }
             AdminAction::Close => {
-                "Close voting now? No ballot is accepted afterwards; this cannot be undone."
+                "Close voting now? No voter can vote after this, and voting cannot be opened again. This cannot be undone."
             }
             AdminAction::Tally => {
                 "Combine the trustees' partial decryptions and publish the results now?"
@@ -40,12 +42,40 @@ impl AdminAction {
 
     /// Whether the step makes sense in `state` (the service decides; this only greys out).
     fn allowed(self, state: Option<ElectionState>) -> bool {
-        matches!(
-            (self, state),
-            (AdminAction::Open, Some(ElectionState::Setup))
-                | (AdminAction::Close, Some(ElectionState::Open))
-                | (AdminAction::Tally, Some(ElectionState::Closed))
-        )
+        self.why_not(state).is_none()
+    }
+
+    /// Why the step cannot be taken in `state`, in words (shown under a disabled button).
+    fn why_not(self, state: Option<ElectionState>) -> Option<&'static str> {
+        use ElectionState::{Closed, Open, Setup, Tallied};
+        match (self, state) {
+            (_, None) => Some("No election has been created yet."),
+            (AdminAction::Open, Some(Setup))
+            | (AdminAction::Close, Some(Open))
+            | (AdminAction::Tally, Some(Closed)) => None,
+            (AdminAction::Open, Some(Open)) => Some("Voting is already open."),
+            (AdminAction::Open, Some(Closed | Tallied)) => {
+                Some("Voting has closed; it cannot open again.")
+            }
+            (AdminAction::Close, Some(Setup)) => Some("Voting has not opened yet."),
+            (AdminAction::Close, Some(Closed | Tallied)) => Some("Voting is already closed."),
+            (AdminAction::Tally, Some(Setup | Open)) => Some("Close voting first."),
+            (AdminAction::Tally, Some(Tallied)) => Some("The results are already published."),
+        }
+    }
+
+    /// Whether the step cannot be undone and ends something for good (styled as a warning).
+    fn destructive(self) -> bool {
+        matches!(self, AdminAction::Close)
+    }
+
+    /// The button's id.
+    fn id(self) -> &'static str {
+        match self {
+            AdminAction::Open => "open-election",
+            AdminAction::Close => "close-election",
+            AdminAction::Tally => "tally-election",
+        }
     }
 }
 
@@ -59,6 +89,8 @@ pub(crate) fn Officials() -> impl IntoView {
     let busy = RwSignal::new(false);
     let confirm = RwSignal::new(None::<AdminAction>);
     let done = RwSignal::new(None::<String>);
+    // The published results, once tallied.
+    let results = RwSignal::new(None::<Vec<Contest>>);
 
     let load = move || {
         let t = token.get_untracked();
@@ -73,7 +105,22 @@ pub(crate) fn Officials() -> impl IntoView {
             match answer {
                 Ok(s) => {
                     error.set(None);
+                    let tallied = s
+                        .election
+                        .as_ref()
+                        .filter(|e| e.state == ElectionState::Tallied)
+                        .map(|e| e.manifest.clone());
                     status.set(Some(s));
+                    results.set(None);
+                    if let Some(manifest) = tallied {
+                        match api::results().await {
+                            Ok(r) => match outcome::summarize(&manifest, &r) {
+                                Ok(c) => results.set(Some(c)),
+                                Err(e) => error.set(Some(e.to_string())),
+                            },
+                            Err(e) => error.set(Some(e.words())),
+                        }
+                    }
                 }
                 Err(e) => {
                     status.set(None);
@@ -112,20 +159,35 @@ pub(crate) fn Officials() -> impl IntoView {
                 .map(|e| e.state)
         })
     };
-    let action_button = move |action: AdminAction, id: &'static str| {
+    let action_button = move |action: AdminAction| {
+        let why_id = format!("{}-why", action.id());
         view! {
-            <button
-                id=id
-                type="button"
-                disabled=move || busy.get() || !action.allowed(state())
-                on:click=move |_| {
-                    done.set(None);
-                    confirm.set(Some(action));
-                    browser::focus("confirm-heading");
-                }
-            >
-                {action.label()}
-            </button>
+            <div class="action">
+                <button
+                    id=action.id()
+                    type="button"
+                    class=if action.destructive() { "warning" } else { "" }
+                    aria-describedby=why_id.clone()
+                    disabled=move || busy.get() || !action.allowed(state())
+                    on:click=move |_| {
+                        done.set(None);
+                        confirm.set(Some(action));
+                        browser::focus("confirm-heading");
+                    }
+                >
+                    {action.label()}
+                </button>
+                <p id=why_id class="help">
+                    {move || action.why_not(state()).unwrap_or_default()}
+                </p>
+            </div>
+        }
+    };
+    // Escape, or Cancel, closes the question and puts the focus back on the step's button.
+    let cancel = move || {
+        if let Some(action) = confirm.get_untracked() {
+            confirm.set(None);
+            browser::focus(action.id());
         }
     };
 
@@ -153,12 +215,27 @@ pub(crate) fn Officials() -> impl IntoView {
                 .map(|s| {
                     view! {
                         <Dashboard status=s />
+                        {move || {
+                            results
+                                .get()
+                                .map(|contests| {
+                                    view! {
+                                        <section id="dashboard-results" aria-labelledby="dashboard-results-heading">
+                                            <h2 id="dashboard-results-heading">"Results"</h2>
+                                            {contests
+                                                .into_iter()
+                                                .map(|c| view! { <ContestResults contest=c /> })
+                                                .collect_view()}
+                                        </section>
+                                    }
+                                })
+                        }}
                         <section aria-labelledby="actions-heading">
                             <h2 id="actions-heading">"Steps"</h2>
                             <div class="actions">
-                                {action_button(AdminAction::Open, "open-election")}
-                                {action_button(AdminAction::Close, "close-election")}
-                                {action_button(AdminAction::Tally, "tally-election")}
+                                {action_button(AdminAction::Open)}
+                                {action_button(AdminAction::Close)}
+                                {action_button(AdminAction::Tally)}
                             </div>
                         </section>
                     }
@@ -169,15 +246,38 @@ pub(crate) fn Officials() -> impl IntoView {
                 .get()
                 .map(|action| {
                     view! {
-                        <section id="confirm" class="confirm" role="alertdialog" aria-labelledby="confirm-heading" aria-describedby="confirm-text">
-                            <h2 id="confirm-heading" tabindex="-1">{action.label()}</h2>
+                        <section
+                            id="confirm"
+                            class=if action.destructive() { "confirm destructive" } else { "confirm" }
+                            role="alertdialog"
+                            aria-labelledby="confirm-heading"
+                            aria-describedby="confirm-text"
+                            on:keydown=move |ev| {
+                                if ev.key() == "Escape" {
+                                    ev.prevent_default();
+                                    cancel();
+                                }
+                            }
+                        >
+                            <h2 id="confirm-heading" tabindex="-1">
+                                {if action.destructive() {
+                                    format!("{}: this cannot be undone", action.label())
+                                } else {
+                                    action.label().to_owned()
+                                }}
+                            </h2>
                             <p id="confirm-text">{action.warning()}</p>
                             <div class="actions">
-                                <button id="confirm-action" type="button" class="primary" on:click=move |_| run(action)>
+                                <button
+                                    id="confirm-action"
+                                    type="button"
+                                    class=if action.destructive() { "warning" } else { "primary" }
+                                    on:click=move |_| run(action)
+                                >
                                     {format!("Yes: {}", action.label().to_lowercase())}
                                 </button>
-                                <button id="cancel-action" type="button" on:click=move |_| confirm.set(None)>
-                                    "Cancel"
+                                <button id="cancel-action" type="button" on:click=move |_| cancel()>
+                                    "Cancel (Esc)"
                                 </button>
                             </div>
                         </section>
@@ -307,10 +407,16 @@ fn Ceremony(
                 _ => "ceremony.json not published yet".to_owned(),
             },
         ),
-        ("Dealer messages", of(progress.dealers)),
-        ("Check messages", of(progress.checks)),
         (
-            "Joint election key",
+            "Trustees who sent their shares of the key (dealer messages)",
+            of(progress.dealers),
+        ),
+        (
+            "Trustees who checked the shares they received (check messages)",
+            of(progress.checks),
+        ),
+        (
+            "Election key, made from the trustees' shares (joint key)",
             if progress.joint_key {
                 "known".to_owned()
             } else {
@@ -318,7 +424,7 @@ fn Ceremony(
             },
         ),
         (
-            "Partial decryptions",
+            "Trustees who helped decrypt the results (partial decryptions)",
             match progress.threshold {
                 Some(t) => format!("{} (at least {t} needed)", progress.partials),
                 None => progress.partials.to_string(),

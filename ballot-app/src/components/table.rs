@@ -7,7 +7,8 @@ use leptos::prelude::*;
 #[component]
 pub(crate) fn DataTable(
     /// The table element's id (the browser tests find tables by it).
-    id: &'static str,
+    #[prop(into)]
+    id: String,
     /// What the table shows: its caption, read first by screen readers.
     caption: &'static str,
     /// The column headers, in order.

@@ -13,6 +13,7 @@ use tabella_crypto::api::{
 use tabella_crypto::ballot::TrackingCode;
 use tabella_crypto::board::{Receipt, SignedTreeHead};
 use tabella_crypto::credential::CredentialKey;
+use tabella_crypto::record::Results;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestCache, RequestInit, Response};
@@ -175,6 +176,11 @@ pub(crate) async fn head() -> Result<SignedTreeHead, ApiError> {
 pub(crate) async fn inclusion(code: &TrackingCode, size: u64) -> Result<InclusionAnswer, ApiError> {
     let url = format!("/v1/board/inclusion/{code}?size={size}");
     Call::get(&url).json("the inclusion proof").await
+}
+
+/// `GET /v1/election/results`: the published results (once tallied).
+pub(crate) async fn results() -> Result<Results, ApiError> {
+    Call::get("/v1/election/results").json("the results").await
 }
 
 /// `GET /v1/board/track/{code}`: what became of a ballot (API-TRACK-1), to be checked with

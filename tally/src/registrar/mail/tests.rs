@@ -35,6 +35,13 @@ fn assert_no_code(text: &str) {
     }
 }
 
+/// The test SMTP server on loopback with TLS (STARTTLS) under `cert`, and `extra` arguments.
+fn tls_sink(py: &std::path::Path, cert: &TestCert, extra: &[&str]) -> Sink {
+    let mut args = vec!["--tls-cert", &cert.cert_path, "--tls-key", &cert.key_path];
+    args.extend_from_slice(extra);
+    Sink::start(py, &args)
+}
+
 fn settings(port: u16, tls: &TestCert) -> MailSettings {
     let mut s = MailSettings::new(
         format!("smtp://127.0.0.1:{port}"),
@@ -116,16 +123,7 @@ fn by_voter<'d>(deliveries: &'d [Delivery], id: &str) -> &'d Delivery {
 fn starttls_delivers_one_message_per_voter() {
     let py = python_or_skip!();
     let cert = harness::self_signed();
-    let sink = Sink::start(
-        &py,
-        &[
-            "--tls-cert",
-            &cert.cert_path,
-            "--tls-key",
-            &cert.key_path,
-            "--require-starttls",
-        ],
-    );
+    let sink = tls_sink(&py, &cert, &["--require-starttls"]);
     let template = MailTemplate::default_for(&context());
     let recipients = voters();
     let (deliveries, report, result) =
@@ -197,17 +195,10 @@ fn starttls_delivers_one_message_per_voter() {
 fn implicit_tls_private_ca_and_auth() {
     let py = python_or_skip!();
     let cert = harness::private_ca();
-    let sink = Sink::start(
+    let sink = tls_sink(
         &py,
-        &[
-            "--tls-cert",
-            &cert.cert_path,
-            "--tls-key",
-            &cert.key_path,
-            "--implicit-tls",
-            "--auth",
-            "registrar:s3cret pass",
-        ],
+        &cert,
+        &["--implicit-tls", "--auth", "registrar:s3cret pass"],
     );
     let mut s = settings(sink.port, &cert);
     s.smtp_url = format!("smtps://registrar:s3cret%20pass@127.0.0.1:{}", sink.port);
@@ -257,17 +248,10 @@ fn plaintext_only_to_loopback_when_asked() {
 fn tempfail_is_retried_with_backoff() {
     let py = python_or_skip!();
     let cert = harness::self_signed();
-    let sink = Sink::start(
+    let sink = tls_sink(
         &py,
-        &[
-            "--tls-cert",
-            &cert.cert_path,
-            "--tls-key",
-            &cert.key_path,
-            "--tempfail",
-            "bob@example.net:2",
-            "carol@example.com:10",
-        ],
+        &cert,
+        &["--tempfail", "bob@example.net:2", "carol@example.com:10"],
     );
     let (deliveries, report, result) = run_send(
         &settings(sink.port, &cert),
@@ -306,17 +290,7 @@ fn tempfail_is_retried_with_backoff() {
 fn rejected_address_fails_after_one_attempt() {
     let py = python_or_skip!();
     let cert = harness::self_signed();
-    let sink = Sink::start(
-        &py,
-        &[
-            "--tls-cert",
-            &cert.cert_path,
-            "--tls-key",
-            &cert.key_path,
-            "--reject",
-            "Bob@Example.net",
-        ],
-    );
+    let sink = tls_sink(&py, &cert, &["--reject", "Bob@Example.net"]);
     let (deliveries, report, result) = run_send(
         &settings(sink.port, &cert),
         &MailTemplate::default(),
@@ -376,10 +350,7 @@ fn server_without_starttls_is_refused() {
 fn untrusted_certificate_is_refused() {
     let py = python_or_skip!();
     let cert = harness::self_signed();
-    let sink = Sink::start(
-        &py,
-        &["--tls-cert", &cert.cert_path, "--tls-key", &cert.key_path],
-    );
+    let sink = tls_sink(&py, &cert, &[]);
     let mut s = settings(sink.port, &cert);
     s.extra_root_pem = Some(harness::self_signed().trust_pem); // some other certificate
     let (deliveries, _, result) = run_send(&s, &MailTemplate::default(), &voters());
@@ -413,10 +384,7 @@ fn unreachable_server_is_an_error_before_sending() {
 fn server_lost_mid_run_stops_the_run() {
     let py = python_or_skip!();
     let cert = harness::self_signed();
-    let mut sink = Sink::start(
-        &py,
-        &["--tls-cert", &cert.cert_path, "--tls-key", &cert.key_path],
-    );
+    let mut sink = tls_sink(&py, &cert, &[]);
     let mut s = settings(sink.port, &cert);
     s.attempts = 2;
     let many: Vec<Recipient<'static>> = (0..6)
