@@ -57,6 +57,81 @@ fn booth_dir() -> PathBuf {
     }
 }
 
+/// axe-core's script (`tests/browser`, pinned in its lock file; `cargo xtask test` and `.ci/run`
+/// install it with `npm ci`), read once. `None` (with a note) when it is not installed and the
+/// browser tests may run without the accessibility checks.
+fn axe_source() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/node_modules/axe-core/axe.min.js");
+        match std::fs::read_to_string(&path) {
+            Ok(source) => Some(source),
+            Err(err) => {
+                let why = format!(
+                    "axe-core is not installed at {} ({err}): run `npm ci` in tests/browser",
+                    path.display()
+                );
+                if let Some(required) = tabella_tests::process::required(browser::REQUIRE_ENV) {
+                    panic!("{why} ({required} requires the accessibility checks)");
+                }
+                eprintln!("NOTE: no accessibility checks: {why}");
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// The widths every page is checked at: a desktop and a 375-pixel phone.
+const WIDTHS: [(u32, u32); 2] = [(1280, 1000), (375, 812)];
+
+/// Runs axe-core (WCAG 2 A and AA rules, and best practices) on the page as it is, at a desktop
+/// width and at 375 px, and fails on any violation, naming each rule and element.
+async fn accessible(client: &Client, what: &str) {
+    let Some(source) = axe_source() else {
+        return;
+    };
+    let loaded = client
+        .execute("return typeof window.axe === 'object';", vec![])
+        .await
+        .expect("the page answers");
+    if loaded.as_bool() != Some(true) {
+        client
+            .execute(&format!("{source}\nreturn true;"), vec![])
+            .await
+            .expect("axe-core loads in the page");
+    }
+    for (width, height) in WIDTHS {
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("the window can be resized");
+        let found = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.map(n => n.target.join(' ')) }))))
+                   .catch(e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        let violations = found.as_array().cloned().unwrap_or_default();
+        assert!(
+            violations.is_empty(),
+            "accessibility of {what} at {width} px: {}",
+            serde_json::to_string_pretty(&violations).unwrap_or_default()
+        );
+    }
+    client
+        .set_window_size(WIDTHS[0].0, WIDTHS[0].1)
+        .await
+        .expect("the window can be resized");
+}
+
 /// The booth, or `None` (with a note) when it is not built and the browser tests may skip.
 fn booth_or_skip(test: &str) -> Option<(PathBuf, BoothManifest)> {
     let dir = booth_dir();
@@ -440,6 +515,7 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         message.to_lowercase().contains("code") && !message.contains('{'),
         "a mistyped code is explained in words: {message:?}"
     );
+    accessible(client, "the booth's code step, with an error").await;
 
     // A well-formed code of someone else's election: not on this voter list.
     let stranger = CredentialCode::generate(&mut rand::rngs::OsRng);
@@ -466,14 +542,17 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         rule.contains('3'),
         "the approval contest states its limit: {rule:?}"
     );
+    accessible(client, "the booth's choices").await;
 
     // Challenge one encryption.
     choose(client, CHALLENGED).await;
     click(client, "#review-button").await;
     find(client, "#review").await;
+    accessible(client, "the booth's review").await;
     click(client, "#encrypt-button").await;
     let spoiled_code = text(client, "#tracking-code").await;
     assert!(is_hex64(&spoiled_code), "a tracking code: {spoiled_code:?}");
+    accessible(client, "the encrypted ballot (cast or challenge)").await;
     click(client, "#challenge-button").await;
     find(client, "#spoiled-check[data-ok='true']").await;
     assert_eq!(text(client, "#spoiled-tracking-code").await, spoiled_code);
@@ -491,6 +570,7 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         .await
         .parse()
         .expect("the spoiled ballot's board index");
+    accessible(client, "the challenged ballot, opened").await;
 
     // Start again and cast.
     click(client, "#start-again").await;
@@ -529,6 +609,7 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         .expect("the cast ballot's board index");
     let download = attr(client, "#receipt-download", "download").await;
     assert!(download.is_some(), "the receipt can be downloaded");
+    accessible(client, "the receipt").await;
 
     // The footer: the served booth, published in the manifest.
     let deadline = tokio::time::Instant::now() + STEP;
@@ -599,6 +680,7 @@ async fn track(client: &Client, url: &str, tracking_code: &str, verdict: &str) -
         let said = check.text().await.unwrap_or_default();
         assert_eq!(ok.as_deref(), Some("true"), "tracker check failed: {said}");
     }
+    accessible(client, &format!("the tracker's {verdict} result")).await;
     text(client, "#track-verdict").await
 }
 
@@ -663,6 +745,7 @@ async fn two_histories(
     );
     let alarm = text(client, "#history-alarm").await;
     assert!(alarm.contains("two different histories"), "{alarm}");
+    accessible(client, "the tracker's alarm").await;
     let kept = text(client, "#history-kept").await;
     assert!(kept.contains(&"66".repeat(32)), "{kept}");
     let now = text(client, "#history-now").await;
@@ -682,6 +765,7 @@ async fn voting_is_closed(client: &Client, url: &str) {
     find(client, "#booth-unavailable").await;
     let said = error_text(client).await;
     assert!(said.contains("Voting has closed"), "{said}");
+    accessible(client, "the booth after voting closed").await;
     assert!(
         client
             .find_all(Locator::Css("#credential-code"))
@@ -728,9 +812,11 @@ async fn officials_while_open(client: &Client, url: &str, token: &str) {
     );
     assert_eq!(text(client, "#close-election-why").await, "");
     find(client, "#turnout-table").await;
+    accessible(client, "the officials' dashboard").await;
     click(client, "#close-election").await;
     let heading = text(client, "#confirm-heading").await;
     assert!(heading.contains("cannot be undone"), "{heading}");
+    accessible(client, "the officials' question before closing").await;
     find(client, "#confirm-action.warning").await;
     // Escape cancels: the question goes, and voting stays open.
     // The question takes the focus (its heading) as it opens; the key goes there.
@@ -810,6 +896,7 @@ async fn officials_after_the_tally(client: &Client, url: &str, token: &str, resu
         ceremony.contains("Trustees who helped decrypt the results"),
         "{ceremony}"
     );
+    accessible(client, "the officials' dashboard after the tally").await;
 }
 
 /// While voting is open, the results page says when the results come.
@@ -820,6 +907,7 @@ async fn results_not_yet(client: &Client, url: &str) {
         .expect("the results page loads");
     let said = text(client, "#results-not-yet").await;
     assert!(said.contains("Voting is open"), "{said}");
+    accessible(client, "the results page before the count").await;
 }
 
 /// Once tallied, anyone reads the results: per contest a chart on its own scale, a table with
@@ -881,6 +969,7 @@ async fn results_page(client: &Client, url: &str, results: &Results) {
         mayor.starts_with("Winner: ") || mayor.starts_with("Tie for the most votes"),
         "a plurality contest has a winner: {mayor}"
     );
+    accessible(client, "the results page").await;
 }
 
 /// The observer verifies the record in WebAssembly and shows the published totals.
@@ -937,6 +1026,7 @@ async fn observe(client: &Client, url: &str, results: &Results) {
         "the observer compares the served booth with the published digest"
     );
     find(client, "svg#totals-chart").await;
+    accessible(client, "the observer page, verified").await;
     for contest in &results.contests {
         for selection in &contest.selections {
             let css = format!(

@@ -349,7 +349,7 @@ fn contracts_commands(root: &Path) -> Vec<Command> {
 
 /// Whether `contracts/node_modules` is missing or older than `contracts/package-lock.json`
 /// (npm records what it installed in `node_modules/.package-lock.json`).
-fn npm_packages_stale(dir: &Path) -> bool {
+pub(crate) fn npm_packages_stale(dir: &Path) -> bool {
     let modified = |path: PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     match (
         modified(dir.join("node_modules/.package-lock.json")),
@@ -361,7 +361,7 @@ fn npm_packages_stale(dir: &Path) -> bool {
 }
 
 /// Fails with [`NODE_MISSING`] unless `node` and `npm` run.
-fn ensure_node() -> Result<()> {
+pub(crate) fn ensure_node() -> Result<()> {
     for program in ["node", "npm"] {
         match Command::new(program).arg("--version").output() {
             Ok(output) if output.status.success() => {}

@@ -43,6 +43,14 @@ pub(crate) enum Prerequisite {
         /// Why it is needed.
         why: &'static str,
     },
+    /// The npm packages of `dir/package-lock.json`, installed with `npm ci` when
+    /// `dir/node_modules` is missing or older than the lock file.
+    NpmPackages {
+        /// The package's directory, relative to the workspace root.
+        dir: &'static str,
+        /// Why it is needed.
+        why: &'static str,
+    },
     /// A tool installed with `cargo install --locked PACKAGE --version V`, where `V` is the
     /// version of the crate `version_of` in `Cargo.lock`; installed when one of its `binaries`
     /// does not say `<binary> V` to `--version`.
@@ -87,9 +95,19 @@ const TEST_PYTHON: Prerequisite = Prerequisite::PythonVenv {
     why: "the registrar's e-mail tests send to a real SMTP server (aiosmtpd) on loopback",
 };
 
+/// Where the browser tests' npm package is (axe-core, pinned in its lock file), relative to the
+/// workspace root.
+pub(crate) const BROWSER_PACKAGES: &str = "tests/browser";
+
+/// axe-core, which the browser tests inject into every page to check its accessibility.
+const AXE: Prerequisite = Prerequisite::NpmPackages {
+    dir: BROWSER_PACKAGES,
+    why: "the browser tests check every page with axe-core",
+};
+
 /// What the steps of `cargo xtask test` need: `fmt` rustfmt, `clippy` clippy and the wasm32
 /// target, `booth` and `browser-crypto` the target and the wasm-bindgen CLI, `test` the test
-/// virtualenv.
+/// virtualenv and axe-core.
 pub(crate) fn for_steps(
     fmt: bool,
     clippy: bool,
@@ -118,6 +136,7 @@ pub(crate) fn for_steps(
     }
     if tests {
         needed.push(TEST_PYTHON);
+        needed.push(AXE);
     }
     needed
 }
@@ -141,6 +160,7 @@ impl Prerequisite {
             Self::PythonVenv { requirements, .. } => {
                 format!("pip install --require-hashes -r {requirements}")
             }
+            Self::NpmPackages { dir, .. } => format!("(cd {dir} && npm ci --no-audit --no-fund)"),
         }
     }
 }
@@ -198,6 +218,16 @@ pub(crate) fn ensure(root: &Path, needed: &[Prerequisite]) -> Result<()> {
                 requirements,
                 why,
             } => ensure_venv(root, dir, requirements, why)?,
+            Prerequisite::NpmPackages { dir, why } => {
+                let dir = root.join(dir);
+                if crate::npm_packages_stale(&dir) {
+                    crate::ensure_node()?;
+                    let mut npm = Command::new("npm");
+                    npm.current_dir(&dir)
+                        .args(["ci", "--no-audit", "--no-fund"]);
+                    install(&mut npm, why)?;
+                }
+            }
             Prerequisite::CargoTool {
                 package,
                 version_of,
@@ -323,7 +353,8 @@ mod tests {
         std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run is readable")
     }
 
-    /// The install commands of `.ci/run` (rustup and cargo install lines), trimmed.
+    /// The install commands of `.ci/run` (rustup, cargo install and npm ci lines, but the
+    /// contracts' own), trimmed.
     fn ci_installs(script: &str) -> Vec<String> {
         script
             .lines()
@@ -332,6 +363,9 @@ mod tests {
                 line.starts_with("rustup component add")
                     || line.starts_with("rustup target add")
                     || line.starts_with("cargo install")
+                    || (line.starts_with("(cd ")
+                        && line.contains("npm ci")
+                        && !line.starts_with("(cd contracts"))
             })
             .map(str::to_owned)
             .collect()
@@ -354,11 +388,11 @@ mod tests {
                 None => vec![line.clone()],
             })
             .collect();
-        for prerequisite in DEMO {
+        for prerequisite in DEMO.iter().chain([&AXE]) {
             let command = prerequisite.ci_command();
             assert!(
                 expanded.contains(&command),
-                "the demo installs {prerequisite:?}, but .ci/run has no `{command}` (it has {ci:?})"
+                "xtask installs {prerequisite:?}, but .ci/run has no `{command}` (it has {ci:?})"
             );
         }
         let known: Vec<String> = all().iter().map(Prerequisite::ci_command).collect();
@@ -389,7 +423,10 @@ mod tests {
             assert!(booth.contains(&prerequisite), "{prerequisite:?}");
         }
         assert!(for_steps(false, false, false, false, false).is_empty());
-        assert_eq!(for_steps(false, false, false, false, true), [TEST_PYTHON]);
+        assert_eq!(
+            for_steps(false, false, false, false, true),
+            [TEST_PYTHON, AXE]
+        );
         assert_eq!(
             for_steps(true, false, false, false, false),
             [Prerequisite::Component {

@@ -138,7 +138,7 @@ pub(crate) fn ContestResults(contest: Contest) -> impl IntoView {
             <h3 id=heading>{contest.title.clone()}</h3>
             <p class="leading"><strong>{contest.leading.clone()}</strong></p>
             <Chart contest=contest.clone() />
-            <DataTable id=table caption="The same figures as the chart" headers>
+            <DataTable id=table caption=format!("{}: the same figures as the chart", contest.title) headers>
                 {rows}
             </DataTable>
             <p class="help">{format!("Share: {}.", contest.share_means)}</p>

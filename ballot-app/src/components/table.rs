@@ -3,14 +3,17 @@
 use leptos::prelude::*;
 
 /// A captioned table whose columns are headed `headers`, with the rows as its children, in a
-/// box that scrolls sideways when the screen is narrower than the table.
+/// box that scrolls sideways when the screen is narrower than the table. The box takes the
+/// keyboard focus (and is named by the caption), so it can be scrolled without a mouse.
 #[component]
 pub(crate) fn DataTable(
     /// The table element's id (the browser tests find tables by it).
     #[prop(into)]
     id: String,
-    /// What the table shows: its caption, read first by screen readers.
-    caption: &'static str,
+    /// What the table shows: its caption, read first by screen readers (unique in the page: it
+    /// also names the scrolling box).
+    #[prop(into)]
+    caption: String,
     /// The column headers, in order.
     headers: &'static [&'static str],
     /// The rows (`<tr>` elements).
@@ -20,8 +23,9 @@ pub(crate) fn DataTable(
         .iter()
         .map(|h| view! { <th scope="col">{*h}</th> })
         .collect_view();
+    let label = caption.clone();
     view! {
-        <div class="scroll">
+        <div class="scroll" tabindex="0" role="region" aria-label=label>
             <table id=id>
                 <caption>{caption}</caption>
                 <thead>
