@@ -378,6 +378,7 @@ impl DemoHooks for BrowserVoter<'_> {
         let token = open.admin_token.to_owned();
         let seen = self.runtime.block_on(async {
             let client = session(self.driver).await;
+            start_page_and_glossary(&client, &url).await;
             let mut seen = vote(&client, &url, &code, &booth_digest).await;
             let said = track(&client, &url, &seen.cast_code, "will-count").await;
             assert!(said.contains("will be counted"), "{said}");
@@ -550,12 +551,20 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
     find(client, "#review").await;
     accessible(client, "the booth's review").await;
     click(client, "#encrypt-button").await;
-    let spoiled_code = text(client, "#tracking-code").await;
+    // Shown grouped in fours for reading.
+    let shown = text(client, "#tracking-code").await;
+    assert_eq!(shown.split(' ').count(), 16, "{shown}");
+    let spoiled_code = shown.replace(' ', "");
     assert!(is_hex64(&spoiled_code), "a tracking code: {spoiled_code:?}");
     accessible(client, "the encrypted ballot (cast or challenge)").await;
     click(client, "#challenge-button").await;
     find(client, "#spoiled-check[data-ok='true']").await;
-    assert_eq!(text(client, "#spoiled-tracking-code").await, spoiled_code);
+    assert_eq!(
+        text(client, "#spoiled-tracking-code")
+            .await
+            .replace(' ', ""),
+        spoiled_code
+    );
     let revealed = text(client, "#spoiled-choices").await;
     assert!(
         revealed.contains("Grace"),
@@ -589,7 +598,7 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         "the review warns of an earlier ballot that does not exist"
     );
     click(client, "#encrypt-button").await;
-    let cast_code = text(client, "#tracking-code").await;
+    let cast_code = text(client, "#tracking-code").await.replace(' ', "");
     assert!(is_hex64(&cast_code));
     assert_ne!(
         cast_code, spoiled_code,
@@ -602,13 +611,39 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
     assert!(ms > 0.0);
     click(client, "#cast-button").await;
     find(client, "#receipt").await;
-    assert_eq!(text(client, "#receipt-tracking-code").await, cast_code);
+    let shown = text(client, "#receipt-tracking-code").await;
+    assert_eq!(shown.split(' ').count(), 16, "grouped for reading: {shown}");
+    assert_eq!(shown.replace(' ', ""), cast_code);
     let cast_index: u64 = text(client, "#receipt-index")
         .await
         .parse()
         .expect("the cast ballot's board index");
     let download = attr(client, "#receipt-download", "download").await;
     assert!(download.is_some(), "the receipt can be downloaded");
+    let words = attr(client, "#receipt-download-text", "download").await;
+    assert!(
+        words.is_some_and(|f| f.ends_with(".txt")),
+        "the receipt in words can be downloaded"
+    );
+    find(client, "#receipt-print").await;
+    click(client, "#receipt-copy").await;
+    let deadline = tokio::time::Instant::now() + STEP;
+    let said = loop {
+        let said = text(client, "#receipt-copied").await;
+        if !said.is_empty() {
+            break said;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the copy button says nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Headless Chromium may refuse the clipboard to a page: the words say so either way.
+    assert!(
+        said.contains("copied") || said.contains("did not let"),
+        "{said}"
+    );
     accessible(client, "the receipt").await;
 
     // The footer: the served booth, published in the manifest.
@@ -897,6 +932,50 @@ async fn officials_after_the_tally(client: &Client, url: &str, token: &str, resu
         "{ceremony}"
     );
     accessible(client, "the officials' dashboard after the tally").await;
+}
+
+/// The start page says what the election is, when voting closes, how many questions, whom to
+/// contact and what happens to the voter's data, and starts the booth; the glossary explains
+/// the words that must stay.
+async fn start_page_and_glossary(client: &Client, url: &str) {
+    client.goto(url).await.expect("the start page loads");
+    assert_eq!(
+        text(client, "#start-heading").await,
+        "Tabella demonstration election"
+    );
+    let closes = text(client, "#start-closes").await;
+    assert!(closes.starts_with("Voting closes on "), "{closes}");
+    let questions = text(client, "#start-questions").await;
+    assert!(
+        questions.starts_with("There are 4 questions"),
+        "{questions}"
+    );
+    let contact = text(client, "#start-contact").await;
+    assert!(
+        contact.contains("contact the demonstration's officials"),
+        "{contact}"
+    );
+    assert!(text(client, "#start-data")
+        .await
+        .contains("encrypted on this device"));
+    assert_eq!(
+        attr(client, "#start-now", "href").await.as_deref(),
+        Some("/booth")
+    );
+    accessible(client, "the start page").await;
+    client
+        .goto(&format!("{url}/glossary"))
+        .await
+        .expect("the glossary loads");
+    for term in [
+        "tracking-code",
+        "challenge",
+        "voting-code",
+        "booth-fingerprint",
+    ] {
+        find(client, &format!("#glossary dt#{term}")).await;
+    }
+    accessible(client, "the glossary").await;
 }
 
 /// While voting is open, the results page says when the results come.

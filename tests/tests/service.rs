@@ -1209,6 +1209,7 @@ const REGISTERED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/booth"),
     ("GET", "/tracker"),
     ("GET", "/results"),
+    ("GET", "/glossary"),
     ("GET", "/observer"),
     ("GET", "/officials"),
     ("GET", "/bench"),

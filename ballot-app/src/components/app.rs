@@ -8,9 +8,11 @@ use leptos_router::path;
 use super::bench::Bench;
 use super::booth::Booth;
 use super::footer::Footer;
+use super::glossary::Glossary;
 use super::observer::Observer;
 use super::officials::Officials;
 use super::results::ResultsPage;
+use super::start::Start;
 use super::tracker::Tracker;
 use crate::web::integrity::{check_served_booth, BoothCheck};
 
@@ -35,15 +37,17 @@ pub(crate) fn App() -> impl IntoView {
                         <li><A href="/results" attr:id="nav-results">"Results"</A></li>
                         <li><A href="/observer" attr:id="nav-observer">"Verify the election"</A></li>
                         <li><A href="/officials" attr:id="nav-officials">"Officials"</A></li>
+                        <li><A href="/glossary" attr:id="nav-glossary">"Glossary"</A></li>
                     </ul>
                 </nav>
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Booth />
+                    <Route path=path!("/") view=Start />
                     <Route path=path!("/booth") view=Booth />
                     <Route path=path!("/tracker") view=Tracker />
                     <Route path=path!("/results") view=ResultsPage />
+                    <Route path=path!("/glossary") view=Glossary />
                     <Route path=path!("/observer") view=Observer />
                     <Route path=path!("/officials") view=Officials />
                     <Route path=path!("/bench") view=Bench />

@@ -24,6 +24,7 @@ use super::receipt::{ReceiptView, Receipted};
 use super::review::Review;
 use super::spoiled::{Spoiled, SpoiledView};
 use crate::error::{ApiError, BoothError};
+use crate::paths;
 use crate::rules::{self, Entry};
 use crate::web::api;
 use crate::web::browser::{self, focus, now_ms, paint};
@@ -218,7 +219,7 @@ pub(crate) fn Booth() -> impl IntoView {
                 ballot,
                 secrets: Some(secrets),
             }));
-            tracking.set(code.to_string());
+            tracking.set(paths::grouped(&code));
             encrypt_ms.set(spent);
             can_challenge.set(true);
             stage.set(Stage::Encrypted);
@@ -569,7 +570,11 @@ async fn cast_ballot(election: &Election, ballot: &Ballot) -> Result<ReceiptView
         Ok(()) => Ok(receipt.tree_head.head.size),
         Err(e) => Err(e),
     };
-    Ok(ReceiptView::new(&receipt, included))
+    Ok(ReceiptView::new(
+        &receipt,
+        included,
+        &election.signed.parameters.manifest.title,
+    ))
 }
 
 /// API-VOTER-1 step 3: the ballot's audit path leads to the receipt's signed root.

@@ -30,15 +30,17 @@ pub(crate) fn Footer() -> impl IntoView {
         BoothCheck::Checking => "Checking the files of this booth…".to_owned(),
         BoothCheck::NotServed => "This server publishes no list of the booth's files, so this booth cannot be identified.".to_owned(),
         BoothCheck::Broken(why) => format!("Warning: the booth's files do not match their list ({why}). Do not vote with this page; tell the election officials."),
-        BoothCheck::Computed { published: Some(true), .. } => "This is the booth the election's manifest publishes.".to_owned(),
-        BoothCheck::Computed { published: Some(false), .. } => "Warning: the election's manifest does not publish this booth. Do not vote with this page; tell the election officials.".to_owned(),
+        BoothCheck::Computed { published: Some(true), .. } => "This is the booth the election publishes.".to_owned(),
+        BoothCheck::Computed { published: Some(false), .. } => "Warning: the election does not publish this booth. Do not vote with this page; tell the election officials.".to_owned(),
         BoothCheck::Computed { published: None, .. } => "No election is published on this service yet to compare it with.".to_owned(),
     }
     };
     view! {
         <footer class="site">
             <p>
-                "Booth digest (SHA-256 over the files this page runs, computed in your browser): "
+                "Booth fingerprint (SHA-256 of the files this page runs, computed in your browser; see the "
+                <a href="/glossary#booth-fingerprint">"glossary"</a>
+                "): "
                 <code id="booth-digest" class="hex">{digest}</code>
             </p>
             <p id="booth-digest-status" role="status" data-published=published>{status}</p>

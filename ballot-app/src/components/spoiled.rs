@@ -51,7 +51,7 @@ impl SpoiledView {
             })
             .collect();
         Self {
-            tracking_code: code.to_string(),
+            tracking_code: crate::paths::grouped(code),
             choices,
             randomness,
             ok,

@@ -262,9 +262,7 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
     let parameters = &election.signed.parameters;
     let key = parameters.board_key;
     let contact = parameters.manifest.contact.clone();
-    t.pass(format!(
-        "The election's parameters are signed by its board key {key}."
-    ));
+    t.pass("The election's settings carry the election board's signature.".to_owned());
 
     // What became of the ballot, as the service tells it; checked below before it is shown.
     let answer = match api::track(code).await {
@@ -285,15 +283,14 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
     let anchoring = api::anchoring().await;
     let head: SignedTreeHead = api::head().await?;
     if head.head.election != parameters.election_id {
-        return Ok(t.fail("The board's tree head is for another election."));
+        return Ok(t.fail("The board's signed summary is for another election."));
     }
     if let Err(e) = head.verify(&key) {
-        return Ok(t.fail(format!("The board's tree head: {e}.")));
+        return Ok(t.fail(format!("The board's signed summary: {e}.")));
     }
     let size = head.head.size;
     t.pass(format!(
-        "The board's current tree head (size {size}, root {}) carries the board's signature.",
-        hex::encode(head.head.root)
+        "The public board, now {size} entries, carries the election board's signature."
     ));
     // The board never shows this browser a history that does not extend what it showed before.
     match remember(&head, &key).await {
@@ -324,7 +321,7 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
         return Ok(t.fail(e));
     }
     t.pass(format!(
-        "Your ballot is entry {index}: its audit path leads to the signed root of the board of {size} entries."
+        "Your ballot is entry {index} of the {size} entries on the signed board: the proof that it is there holds."
     ));
     if let (Some(later), Verdict::Replaced { index: at, .. }) =
         (checked.replaced_by, checked.verdict)
@@ -333,7 +330,7 @@ async fn track(code: &TrackingCode) -> Result<Tracked, ApiError> {
             return Ok(t.fail(e));
         }
         t.pass(format!(
-            "The ballot that replaced yours is entry {at}: its audit path leads to the same signed root."
+            "The ballot that replaced yours is entry {at} of the same signed board: the proof holds."
         ));
     }
     t.status = Status::Included;
@@ -446,12 +443,12 @@ async fn remember(head: &SignedTreeHead, key: &BoardKey) -> Remembered {
                 Outcome::First => return Remembered::NotChecked(
                     "This browser does not let the page remember the board, so it cannot check that the board only grows between your visits.".to_owned(),
                 ),
-                Outcome::Same => "The board is the one this browser saw before (the same signed root).".to_owned(),
+                Outcome::Same => "The board is the one this browser saw before.".to_owned(),
                 Outcome::Extends { from, to } => format!(
-                    "The board of {to} entries extends the board of {from} entries this browser saw before (consistency proof): it has only added ballots since."
+                    "The board of {to} entries extends the board of {from} entries this browser saw before: it has only added ballots since (the proof holds)."
                 ),
                 Outcome::Older { size, kept } => format!(
-                    "This browser saw a larger board before ({kept} entries), and it extends this one of {size} (consistency proof)."
+                    "This browser saw a larger board before ({kept} entries), and it extends this one of {size} (the proof holds)."
                 ),
             };
             Remembered::Checked(line)
@@ -481,7 +478,7 @@ async fn included(
     let proof = inclusion_proof(index, size, &answer.path)?;
     verify_inclusion(&code.0, index, size, &proof, &head.head.root).map_err(|e| {
         format!(
-            "The audit path of entry {index} does not lead to the signed root of size {size}: {e}."
+            "The proof that entry {index} is on the signed board of {size} entries does not hold: {e}."
         )
     })
 }
@@ -508,7 +505,7 @@ async fn anchored_inclusion(
             let mut root = [0u8; 32];
             hex::decode_to_slice(r, &mut root).ok().map(|()| root)
         })
-        .ok_or("The anchored checkpoint has no readable root.")?;
+        .ok_or("The published checkpoint cannot be read.")?;
     let where_ = format!(
         "anchored in transaction {} in block {} on chain id {} (as reported by the service)",
         item.transaction.as_deref().unwrap_or("(unknown)"),
@@ -521,11 +518,10 @@ async fn anchored_inclusion(
         .map_err(|e| e.words())?;
     let proof = inclusion_proof(index, anchored, &answer.path)?;
     verify_inclusion(&code.0, index, anchored, &proof, &root).map_err(|e| {
-        format!("The audit path does not lead to the root of the checkpoint of {anchored} entries {where_}: {e}.")
+        format!("The proof that your ballot is in the checkpoint of {anchored} entries {where_} does not hold: {e}.")
     })?;
     let mut lines = vec![format!(
-        "Your ballot is under the root {} of the checkpoint of {anchored} entries {where_}.",
-        hex::encode(root)
+        "Your ballot is in the checkpoint of {anchored} entries {where_}.",
     )];
     if anchored < size {
         let answer = api::consistency(anchored, size)
@@ -538,20 +534,19 @@ async fn anchored_inclusion(
             path,
         };
         verify_consistency(anchored, size, &root, &head.head.root, &proof).map_err(|e| {
-            format!("The signed board does not extend the anchored checkpoint: {e}.")
+            format!("The signed board does not extend the published checkpoint: {e}.")
         })?;
         lines.push(format!(
-            "The signed board of {size} entries extends the anchored checkpoint of {anchored} entries (consistency proof): the board has only appended since."
+            "The signed board of {size} entries extends the published checkpoint of {anchored} entries: the board has only added ballots since (the proof holds)."
         ));
     } else {
         // anchored == size: the anchored root must be the signed root itself.
         if root != head.head.root {
-            return Err("The anchored checkpoint's root differs from the board's signed root of the same size.".to_owned());
+            return Err(
+                "The published checkpoint and the signed board of the same size differ.".to_owned(),
+            );
         }
-        lines.push(
-            "The anchored checkpoint's root is the board's signed root of the same size."
-                .to_owned(),
-        );
+        lines.push("The published checkpoint is the signed board of the same size.".to_owned());
     }
     Ok(lines)
 }

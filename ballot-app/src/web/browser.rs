@@ -171,3 +171,33 @@ pub(crate) fn store(name: &str, value: &str) -> bool {
         .and_then(|w| w.local_storage().ok().flatten())
         .is_some_and(|s| s.set_item(name, value).is_ok())
 }
+
+/// Puts `text` on the clipboard (`navigator.clipboard.writeText`); `false` when the browser
+/// offers no clipboard to the page or refuses the write.
+pub(crate) async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let clipboard = js_sys::Reflect::get(&window, &JsValue::from_str("navigator"))
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("clipboard")));
+    let Ok(clipboard) = clipboard else {
+        return false;
+    };
+    let write = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    let Some(promise) = write
+        .and_then(|f| f.call1(&clipboard, &JsValue::from_str(text)).ok())
+        .and_then(|p| p.dyn_into::<Promise>().ok())
+    else {
+        return false;
+    };
+    JsFuture::from(promise).await.is_ok()
+}
+
+/// Opens the browser's print dialogue (`window.print()`).
+pub(crate) fn print_page() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.print();
+    }
+}

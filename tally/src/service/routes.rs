@@ -70,6 +70,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/booth", get(booth_page))
         .route("/tracker", get(booth_page))
         .route("/results", get(booth_page))
+        .route("/glossary", get(booth_page))
         .route("/observer", get(booth_page))
         .route("/officials", get(booth_page))
         .route("/bench", get(booth_page))
@@ -1264,7 +1265,8 @@ fn no_booth() -> AppError {
     )
 }
 
-/// The app's pages (`/`, `/booth`, `/tracker`, `/results`, `/observer`, `/officials`, `/bench`, and
+/// The app's pages (`/`, `/booth`, `/tracker`, `/results`, `/glossary`, `/observer`, `/officials`,
+/// `/bench`, and
 /// `/index.html` itself): `index.html`, whose app routes by path.
 async fn booth_page(State(state): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
     match state.booth.as_ref().and_then(|b| b.index()) {
