@@ -193,26 +193,47 @@ pub fn choices(
     manifest: &Manifest,
     entries: &[Vec<Entry>],
 ) -> Result<Vec<Vec<u64>>, NeedsAttention> {
-    let mut out = Vec::with_capacity(manifest.contests.len());
-    for (index, contest) in manifest.contests.iter().enumerate() {
-        let attention = |message: String| NeedsAttention {
-            contest: index,
-            message: format!("{}: {message}", contest.title),
-        };
-        let Some(row) = entries.get(index) else {
-            return Err(attention("no choices yet.".to_owned()));
-        };
-        let check = feedback(contest, row);
-        if !check.valid {
-            return Err(attention(check.message));
-        }
-        let values: Vec<u64> = row.iter().filter_map(|e| e.value()).collect();
-        contest
-            .check_choices(&values)
-            .map_err(|e| attention(e.to_string()))?;
-        out.push(values);
+    manifest
+        .contests
+        .iter()
+        .enumerate()
+        .map(|(index, contest)| contest_values(index, contest, entries.get(index)))
+        .collect()
+}
+
+/// Every contest whose entries break its rule, in ballot order: the lines of the booth's error
+/// summary (empty when the ballot can be encrypted).
+pub fn problems(manifest: &Manifest, entries: &[Vec<Entry>]) -> Vec<NeedsAttention> {
+    manifest
+        .contests
+        .iter()
+        .enumerate()
+        .filter_map(|(index, contest)| contest_values(index, contest, entries.get(index)).err())
+        .collect()
+}
+
+/// One contest's values, or why they cannot be encrypted.
+fn contest_values(
+    index: usize,
+    contest: &Contest,
+    row: Option<&Vec<Entry>>,
+) -> Result<Vec<u64>, NeedsAttention> {
+    let attention = |message: String| NeedsAttention {
+        contest: index,
+        message: format!("{}: {message}", contest.title),
+    };
+    let Some(row) = row else {
+        return Err(attention("no choices yet.".to_owned()));
+    };
+    let check = feedback(contest, row);
+    if !check.valid {
+        return Err(attention(check.message));
     }
-    Ok(out)
+    let values: Vec<u64> = row.iter().filter_map(|e| e.value()).collect();
+    contest
+        .check_choices(&values)
+        .map_err(|e| attention(e.to_string()))?;
+    Ok(values)
 }
 
 /// A contest's choices in words, one line per chosen option (for the review screen and a
@@ -388,6 +409,19 @@ mod tests {
             })
         );
         assert!(choices(&manifest, &[values(&[0, 1])]).is_err());
+
+        // The error summary lists every contest that needs attention, in ballot order.
+        let both = problems(&manifest, &[values(&[0, 0]), values(&[1, 1])]);
+        assert_eq!(
+            both.iter().map(|p| p.contest).collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+        assert!(
+            both[1].message.starts_with("Second: "),
+            "{}",
+            both[1].message
+        );
+        assert!(problems(&manifest, &[values(&[0, 1]), values(&[0, 0])]).is_empty());
     }
 
     #[test]

@@ -218,6 +218,32 @@ async fn fill(client: &Client, css: &str, value: &str) {
         .unwrap_or_else(|err| panic!("{css} takes keys ({err})"));
 }
 
+/// The id of the element that has the keyboard focus.
+async fn active_id(client: &Client) -> Option<String> {
+    client
+        .execute(
+            "return document.activeElement && document.activeElement.id;",
+            vec![],
+        )
+        .await
+        .expect("the focus can be read")
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Waits until the element `id` has the keyboard focus.
+async fn wait_for_focus(client: &Client, id: &str) {
+    let deadline = tokio::time::Instant::now() + STEP;
+    while active_id(client).await.as_deref() != Some(id) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the focus never reaches #{id} (it is on {:?})",
+            active_id(client).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until the alert `#error` says something, and returns it.
 async fn error_text(client: &Client) -> String {
     let deadline = tokio::time::Instant::now() + STEP;
@@ -334,6 +360,9 @@ struct Seen {
     /// The ballot cast again with the same voting code, which replaced the booth's.
     replacing_code: String,
     replacing_index: u64,
+    /// The last ballot of that code, cast with the keyboard only: it counts.
+    last_code: String,
+    last_index: u64,
 }
 
 /// Casts `choices` again with the voting code `code`, as a second device would (through the
@@ -420,12 +449,15 @@ impl DemoHooks for BrowserVoter<'_> {
                     .is_empty(),
                 "an old result stays on screen next to a new error"
             );
-            review_again(&client, &url, &code).await;
+            let (last, last_index) = vote_again_by_keyboard(&client, &url, &code).await;
+            track(&client, &url, &replacing, "replaced").await;
             results_not_yet(&client, &url).await;
             officials_while_open(&client, &url, &token).await;
             client.close().await.expect("the session closes");
             seen.replacing_code = replacing;
             seen.replacing_index = index;
+            seen.last_code = last;
+            seen.last_index = last_index;
             seen
         });
         // The board holds both ballots as the booth reported them.
@@ -453,8 +485,12 @@ impl DemoHooks for BrowserVoter<'_> {
         assert_ne!(cast.tracking_code, spoiled.tracking_code);
         assert_eq!(cast.status, EntryStatus::Superseded);
         let replacing = entry(seen.replacing_index);
-        assert_eq!(replacing.status, EntryStatus::Counted);
+        assert_eq!(replacing.status, EntryStatus::Superseded);
         assert_eq!(replacing.credential, cast.credential);
+        let last = entry(seen.last_index);
+        assert_eq!(last.tracking_code.to_string(), seen.last_code);
+        assert_eq!(last.status, EntryStatus::Counted);
+        assert_eq!(last.credential, cast.credential);
         self.seen = seen;
         Ok(BoothBallots::Known(vec![choices]))
     }
@@ -469,15 +505,16 @@ impl DemoHooks for BrowserVoter<'_> {
         let head = ElectionClient::new(done.url, None)?.head()?;
         self.runtime.block_on(async {
             let client = session(self.driver).await;
-            // After the tally: the replacing ballot counted, the others as before.
-            let said = track(&client, &url, &seen.replacing_code, "counted").await;
+            // After the tally: the keyboard's ballot counted, the others as before.
+            let said = track(&client, &url, &seen.last_code, "counted").await;
             assert!(said.contains("was counted"), "{said}");
             track(&client, &url, &seen.cast_code, "replaced").await;
+            track(&client, &url, &seen.replacing_code, "replaced").await;
             track(&client, &url, &seen.spoiled_code, "challenged").await;
             voting_is_closed(&client, &url).await;
             results_page(&client, &url, &results).await;
             officials_after_the_tally(&client, &url, &token, &results).await;
-            two_histories(&client, &url, &board_key, &head, &seen.replacing_code).await;
+            two_histories(&client, &url, &board_key, &head, &seen.last_code).await;
             observe(&client, &url, &results).await;
             client.close().await.expect("the session closes");
         });
@@ -488,6 +525,8 @@ impl DemoHooks for BrowserVoter<'_> {
         let page = board.entries(self.seen.cast_index, 1)?;
         assert_eq!(page.entries[0].status, EntryStatus::Superseded);
         let page = board.entries(self.seen.replacing_index, 1)?;
+        assert_eq!(page.entries[0].status, EntryStatus::Superseded);
+        let page = board.entries(self.seen.last_index, 1)?;
         assert_eq!(page.entries[0].status, EntryStatus::Counted);
         self.observed = true;
         Ok(())
@@ -545,11 +584,52 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
     );
     accessible(client, "the booth's choices").await;
 
+    // Review with nothing chosen: the error summary lists every contest that needs attention,
+    // takes the focus, and each line moves to its contest.
+    click(client, "#review-button").await;
+    find(client, "#error-summary").await;
+    assert_eq!(active_id(client).await.as_deref(), Some("error-summary"));
+    let problems = client
+        .find_all(Locator::Css("#error-summary li a"))
+        .await
+        .expect("the summary's links");
+    assert!(!problems.is_empty());
+    let first = problems[0].text().await.expect("a link's words");
+    assert!(first.starts_with("Mayor"), "{first}");
+    accessible(client, "the error summary").await;
+    problems[0].click().await.expect("the link follows");
+    wait_for_focus(client, "sel-mayor-ada").await;
+
     // Challenge one encryption.
     choose(client, CHALLENGED).await;
+    // Every problem fixed: the summary is gone.
+    assert!(
+        client
+            .find_all(Locator::Css("#error-summary"))
+            .await
+            .expect("a query")
+            .is_empty(),
+        "the error summary stays after every problem is fixed"
+    );
     click(client, "#review-button").await;
     find(client, "#review").await;
     accessible(client, "the booth's review").await;
+    // "Change" goes back to that contest; Back and Forward move between the steps with the
+    // choices kept.
+    click(client, "#change-council").await;
+    wait_for_focus(client, "sel-council-north").await;
+    click(client, "#review-button").await;
+    find(client, "#review").await;
+    client.back().await.expect("Back");
+    find(client, "#choices-heading").await;
+    let grace = find(client, "#sel-mayor-grace").await;
+    assert_eq!(
+        grace.prop("checked").await.expect("checked").as_deref(),
+        Some("true"),
+        "Back keeps the choices"
+    );
+    client.forward().await.expect("Forward");
+    find(client, "#review").await;
     click(client, "#encrypt-button").await;
     // Shown grouped in fours for reading.
     let shown = text(client, "#tracking-code").await;
@@ -721,22 +801,74 @@ async fn track(client: &Client, url: &str, tracking_code: &str, verdict: &str) -
 
 /// The voter comes back with the same code: before casting, the review says the new ballot
 /// replaces the earlier one. Nothing is cast.
-async fn review_again(client: &Client, url: &str, code: &str) {
+/// Then, with the keyboard only (keys sent to the page; no click), the voter casts it.
+/// Returns the new ballot's tracking code and board index.
+async fn vote_again_by_keyboard(client: &Client, url: &str, code: &str) -> (String, u64) {
     client
         .goto(&format!("{url}/booth"))
         .await
         .expect("the booth loads");
-    fill(client, "#credential-code", code).await;
-    click(client, "#credential-submit").await;
+    let enter = Key::Enter.to_string();
+    let field = find(client, "#credential-code").await;
+    field.send_keys(code).await.expect("the code is typed");
+    field
+        .send_keys(&enter)
+        .await
+        .expect("Enter submits the code");
     find(client, "#contest-mayor").await;
-    choose(client, CAST).await;
-    click(client, "#review-button").await;
+    for (contest, selection, value) in CAST {
+        let input = find(client, &format!("#sel-{contest}-{selection}")).await;
+        let kind = input
+            .attr("type")
+            .await
+            .expect("a type")
+            .unwrap_or_default();
+        let keys = if kind == "number" {
+            // Delete the 0 the field holds, then type the points.
+            format!(
+                "{}{}{}",
+                Key::End,
+                Key::Backspace.to_string().repeat(3),
+                value
+            )
+        } else {
+            " ".to_owned()
+        };
+        input
+            .send_keys(&keys)
+            .await
+            .expect("the choice is made by key");
+    }
+    let enter = enter.as_str();
+    let press = |css: &'static str| async move {
+        find(client, css)
+            .await
+            .send_keys(enter)
+            .await
+            .unwrap_or_else(|e| panic!("Enter on {css} ({e})"));
+    };
+    press("#review-button").await;
     let said = text(client, "#replaces-earlier").await;
     assert!(
         said.contains("You have already voted with this code")
             && said.contains("replaces your earlier one"),
         "{said}"
     );
+    press("#encrypt-button").await;
+    let tracking_code = text(client, "#tracking-code").await.replace(' ', "");
+    press("#cast-button").await;
+    find(client, "#receipt").await;
+    assert_eq!(
+        text(client, "#receipt-tracking-code")
+            .await
+            .replace(' ', ""),
+        tracking_code
+    );
+    let index = text(client, "#receipt-index")
+        .await
+        .parse()
+        .expect("the board index");
+    (tracking_code, index)
 }
 
 /// The board shows this browser a board that does not extend one it showed before: here a

@@ -93,6 +93,9 @@ pub(crate) fn Booth() -> impl IntoView {
     // When the board received this code's last cast ballot, if it has one (API-TRACK-2): the
     // review then says that casting replaces it.
     let earlier = RwSignal::new(None::<u64>);
+    // After a "Review" with problems: the error summary, which lists what still needs
+    // attention and goes once everything is fixed.
+    let show_summary = RwSignal::new(false);
 
     spawn_local(async move {
         // Whether voting is open, before the voter fills anything in.
@@ -111,6 +114,58 @@ pub(crate) fn Booth() -> impl IntoView {
             }
         }
     });
+
+    // Browser Back and Forward move between the steps (code, choices, review, encrypted)
+    // instead of leaving the page and losing the ballot: each step is a history entry.
+    let from_history = StoredValue::new(false);
+    Effect::new(move |_| {
+        let now = stage.get();
+        if from_history.get_value() {
+            from_history.set_value(false);
+            return;
+        }
+        match now {
+            Stage::Code => browser::history_step("code", true),
+            Stage::Choose => browser::history_step("choose", false),
+            Stage::Review => browser::history_step("review", false),
+            Stage::Encrypted => browser::history_step("encrypted", false),
+            _ => {}
+        }
+    });
+    let history = window_event_listener(leptos::ev::popstate, move |ev| {
+        let Some(step) = browser::history_step_of(&ev) else {
+            return;
+        };
+        let valid = || {
+            election.get_untracked().is_some_and(|current| {
+                entries.with_untracked(|e| rules::choices(current.ctx.manifest(), e).is_ok())
+            })
+        };
+        let target = match (stage.get_untracked(), step.as_str()) {
+            // Back from a step not yet cast; an encrypted ballot going back is discarded.
+            (Stage::Choose, "code") => Some((Stage::Code, "credential-code")),
+            (Stage::Review, "choose") | (Stage::Encrypted, "choose") => {
+                Some((Stage::Choose, "choices-heading"))
+            }
+            (Stage::Encrypted, "review") => Some((Stage::Review, "review-heading")),
+            // Forward again, where the choices allow it.
+            (Stage::Code, "choose") if secret.get_value().is_some() => {
+                Some((Stage::Choose, "choices-heading"))
+            }
+            (Stage::Choose, "review") if valid() => Some((Stage::Review, "review-heading")),
+            // Cast or challenged: those steps are over.
+            _ => None,
+        };
+        if let Some((to, heading)) = target {
+            if to != Stage::Encrypted {
+                sealed.set_value(None);
+            }
+            from_history.set_value(true);
+            stage.set(to);
+            focus(heading);
+        }
+    });
+    on_cleanup(move || history.remove());
 
     // The code: parse (a typo is caught at once), then the voter list, then Argon2id.
     let submit_code = move |text: String| {
@@ -151,20 +206,14 @@ pub(crate) fn Booth() -> impl IntoView {
         match entries.with_untracked(|e| rules::choices(current.ctx.manifest(), e)) {
             Ok(_) => {
                 error.set(None);
+                show_summary.set(false);
                 stage.set(Stage::Review);
                 focus("review-heading");
             }
-            Err(attention) => {
-                error.set(Some(attention.message));
-                if let Some(contest) = current.ctx.manifest().contests.get(attention.contest) {
-                    let id = format!("contest-{}", contest.id);
-                    if let Some(el) = web_sys::window()
-                        .and_then(|w| w.document())
-                        .and_then(|d| d.get_element_by_id(&id))
-                    {
-                        el.scroll_into_view();
-                    }
-                }
+            Err(_) => {
+                // GOV.UK error summary: every problem, linked to its contest, focused.
+                show_summary.set(true);
+                focus("error-summary");
             }
         }
     };
@@ -335,6 +384,7 @@ pub(crate) fn Booth() -> impl IntoView {
                 view! {
                     <section aria-labelledby="choices-heading">
                         <h2 id="choices-heading" tabindex="-1">"Your choices"</h2>
+                        <ErrorSummary show=show_summary election entries />
                         <p>
                             "Nothing leaves this device until you choose to cast: your choices are encrypted here, in your browser."
                         </p>
@@ -363,6 +413,14 @@ pub(crate) fn Booth() -> impl IntoView {
                         on_back=Callback::new(move |()| {
                             stage.set(Stage::Choose);
                             focus("choices-heading");
+                        })
+                        on_change=Callback::new(move |i: usize| {
+                            let first = election.get_untracked().and_then(|e| {
+                                let contest = e.ctx.manifest().contests.get(i)?;
+                                Some(format!("sel-{}-{}", contest.id, contest.selections.first()?.id))
+                            });
+                            stage.set(Stage::Choose);
+                            focus(first.unwrap_or_else(|| "choices-heading".to_owned()));
                         })
                         on_encrypt=Callback::new(move |()| encrypt())
                     />
@@ -441,6 +499,66 @@ pub(crate) fn Booth() -> impl IntoView {
                     .into_any()
             }
         }}
+    }
+}
+
+/// `#error-summary`: after a "Review" with problems, every contest that needs attention, each a
+/// link that moves to its first option; it updates as the voter fixes them and goes when none
+/// is left (the GOV.UK error summary).
+#[component]
+fn ErrorSummary(
+    /// Whether a review was asked for with problems.
+    show: RwSignal<bool>,
+    /// The election.
+    election: RwSignal<Option<Arc<Election>>>,
+    /// The voter's entries.
+    entries: RwSignal<Vec<Vec<Entry>>>,
+) -> impl IntoView {
+    let problems = move || {
+        let Some(current) = election.get() else {
+            return Vec::new();
+        };
+        let manifest = current.ctx.manifest();
+        entries
+            .with(|e| rules::problems(manifest, e))
+            .into_iter()
+            .filter_map(|p| {
+                let contest = manifest.contests.get(p.contest)?;
+                let first = contest.selections.first()?;
+                Some((format!("sel-{}-{}", contest.id, first.id), p.message))
+            })
+            .collect::<Vec<_>>()
+    };
+    move || {
+        let items = problems();
+        (show.get() && !items.is_empty()).then(|| {
+            view! {
+                <div id="error-summary" class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title">
+                    <h2 id="error-summary-title">"There is a problem"</h2>
+                    <ul>
+                        {items
+                            .into_iter()
+                            .map(|(target, message)| {
+                                let href = format!("#{target}");
+                                view! {
+                                    <li>
+                                        <a
+                                            href=href
+                                            on:click=move |ev| {
+                                                ev.prevent_default();
+                                                focus(target.clone());
+                                            }
+                                        >
+                                            {message}
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }
+        })
     }
 }
 

@@ -5,8 +5,9 @@ use tabella_crypto::manifest::Contest;
 
 use crate::rules::{self, Entry};
 
-/// `#review`: every contest with the choices in words, `#back-button` to change them and
-/// `#encrypt-button` to encrypt.
+/// `#review`: every contest with the choices in words and a "Change" link to it
+/// (`#change-{contest}`, the GOV.UK "check your answers" pattern), `#back-button` to change
+/// them all and `#encrypt-button` to encrypt.
 #[component]
 pub(crate) fn Review(
     /// The contests, in ballot order.
@@ -18,6 +19,8 @@ pub(crate) fn Review(
     earlier: Option<String>,
     /// Back to the choices.
     on_back: Callback<()>,
+    /// Back to the choices of one contest (its position).
+    on_change: Callback<usize>,
     /// Encrypt these choices.
     on_encrypt: Callback<()>,
 ) -> impl IntoView {
@@ -35,6 +38,17 @@ pub(crate) fn Review(
                 <li>
                     <span class="contest-title">{contest.title.clone()}</span>
                     <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                    <a
+                        id=format!("change-{}", contest.id)
+                        href=format!("#contest-{}", contest.id)
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            on_change.run(i);
+                        }
+                    >
+                        "Change"
+                        <span class="visually-hidden">{format!(" your choices for {}", contest.title)}</span>
+                    </a>
                 </li>
             }
         })

@@ -108,12 +108,13 @@ pub(crate) fn js_text(value: &JsValue) -> String {
 
 /// Moves the keyboard focus to the element `id` (a section's heading, after the page changed
 /// under the voter), once the browser has drawn it.
-pub(crate) fn focus(id: &'static str) {
+pub(crate) fn focus(id: impl Into<String>) {
+    let id: String = id.into();
     leptos::task::spawn_local(async move {
         next_tick().await;
         let element = web_sys::window()
             .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|d| d.get_element_by_id(&id))
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
         if let Some(element) = element {
             let _ = element.focus();
@@ -200,4 +201,32 @@ pub(crate) fn print_page() {
     if let Some(window) = web_sys::window() {
         let _ = window.print();
     }
+}
+
+/// Adds an entry to the browser's history for the booth's step `step` (same address), so that
+/// Back returns to the previous step; with `replace`, names the current entry instead.
+pub(crate) fn history_step(step: &str, replace: bool) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(history) = js_sys::Reflect::get(&window, &JsValue::from_str("history")) else {
+        return;
+    };
+    let state = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&state, &"boothStep".into(), &step.into());
+    let method = if replace { "replaceState" } else { "pushState" };
+    if let Some(f) = js_sys::Reflect::get(&history, &JsValue::from_str(method))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+    {
+        let _ = f.call2(&history, &state, &JsValue::from_str(""));
+    }
+}
+
+/// The booth step a history entry names (a `popstate` event's state), if any.
+pub(crate) fn history_step_of(event: &web_sys::Event) -> Option<String> {
+    let state = js_sys::Reflect::get(event, &JsValue::from_str("state")).ok()?;
+    js_sys::Reflect::get(&state, &JsValue::from_str("boothStep"))
+        .ok()?
+        .as_string()
 }
