@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod challenge;
 pub mod chart;
 pub mod error;
 pub mod history;

@@ -91,15 +91,28 @@ impl ChromeDriver {
     /// The capabilities of a new session: this Chromium with [`CHROMIUM_ARGS`], as the JSON
     /// object WebDriver's `POST /session` takes under `alwaysMatch`.
     pub fn capabilities(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.capabilities_downloading_to(None)
+    }
+
+    /// As [`capabilities`](Self::capabilities), with the session's downloads saved into
+    /// `downloads` without asking, as a user's browser saves them into their downloads folder.
+    pub fn capabilities_downloading_to(
+        &self,
+        downloads: Option<&std::path::Path>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut options = serde_json::json!({
+            "binary": self.chromium.display().to_string(),
+            "args": CHROMIUM_ARGS,
+        });
+        if let Some(dir) = downloads {
+            options["prefs"] = serde_json::json!({
+                "download.default_directory": dir.display().to_string(),
+                "download.prompt_for_download": false,
+            });
+        }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "chrome".into());
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": self.chromium.display().to_string(),
-                "args": CHROMIUM_ARGS,
-            }),
-        );
+        caps.insert("goog:chromeOptions".into(), options);
         caps
     }
 }

@@ -169,6 +169,15 @@ async fn session(driver: &ChromeDriver) -> Client {
         .expect("a Chromium session through chromedriver")
 }
 
+/// A session whose downloads are saved into `downloads`.
+async fn session_downloading_to(driver: &ChromeDriver, downloads: &Path) -> Client {
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(driver.capabilities_downloading_to(Some(downloads)))
+        .connect(driver.url())
+        .await
+        .expect("a Chromium session through chromedriver")
+}
+
 /// The element `css`, once it is in the page.
 async fn find(client: &Client, css: &str) -> Element {
     client
@@ -363,6 +372,8 @@ struct Seen {
     /// The last ballot of that code, cast with the keyboard only: it counts.
     last_code: String,
     last_index: u64,
+    /// The challenged ballot's file, as the booth offered it for download.
+    challenge_file: String,
 }
 
 /// Casts `choices` again with the voting code `code`, as a second device would (through the
@@ -405,14 +416,16 @@ impl DemoHooks for BrowserVoter<'_> {
         let url = open.url.to_owned();
         let choices = as_vectors(open.manifest, CAST);
         let token = open.admin_token.to_owned();
+        let downloads = tempfile::tempdir()?;
         let seen = self.runtime.block_on(async {
-            let client = session(self.driver).await;
+            let client = session_downloading_to(self.driver, downloads.path()).await;
             start_page_and_glossary(&client, &url).await;
-            let mut seen = vote(&client, &url, &code, &booth_digest).await;
+            let mut seen = vote(&client, &url, &code, &booth_digest, downloads.path()).await;
             let said = track(&client, &url, &seen.cast_code, "will-count").await;
             assert!(said.contains("will be counted"), "{said}");
             let said = track(&client, &url, &seen.spoiled_code, "challenged").await;
             assert!(said.contains("never counted"), "{said}");
+            recheck_challenge(&client, &seen).await;
             not_on_the_board(&client).await;
 
             // The same voting code casts again elsewhere: the booth's ballot is replaced.
@@ -533,8 +546,34 @@ impl DemoHooks for BrowserVoter<'_> {
     }
 }
 
+/// The file `name` once the browser has saved it into `downloads`.
+async fn downloaded(downloads: &Path, name: &str) -> String {
+    let path = downloads.join(name);
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        // Chromium writes `NAME.crdownload` and renames it when done.
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if !text.is_empty() {
+                return text;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} is never downloaded into {}",
+            downloads.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The booth: wrong codes, a challenge, a cast. Returns what the booth showed.
-async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> Seen {
+async fn vote(
+    client: &Client,
+    url: &str,
+    code: &str,
+    booth_digest: &str,
+    downloads: &Path,
+) -> Seen {
     client
         .goto(&format!("{url}/booth"))
         .await
@@ -660,6 +699,13 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         .parse()
         .expect("the spoiled ballot's board index");
     accessible(client, "the challenged ballot, opened").await;
+    // The opened ballot, downloaded as a file to check on another device.
+    let name = attr(client, "#spoiled-download", "download")
+        .await
+        .expect("the challenged ballot can be downloaded");
+    click(client, "#spoiled-download").await;
+    let challenge_file = downloaded(downloads, &name).await;
+    assert!(challenge_file.contains("\"opening\""), "{challenge_file}");
 
     // Start again and cast.
     click(client, "#start-again").await;
@@ -750,6 +796,7 @@ async fn vote(client: &Client, url: &str, code: &str, booth_digest: &str) -> See
         cast_index,
         spoiled_code,
         spoiled_index,
+        challenge_file,
         ..Seen::default()
     }
 }
@@ -941,6 +988,65 @@ async fn voting_is_closed(client: &Client, url: &str) {
             .is_empty(),
         "the booth asks for a code after voting closed"
     );
+}
+
+/// The challenged ballot's file, re-checked on the tracker (as on another device): it checks
+/// out, names the contests' choices and says the board shows it as challenged; the same file
+/// with other choices claimed is refused.
+async fn recheck_challenge(client: &Client, seen: &Seen) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let upload = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("the file is written");
+        path.display().to_string()
+    };
+    let honest = upload("challenged.json", &seen.challenge_file);
+    // Already on the tracker page (the last `track`).
+    find(client, "#challenge-file")
+        .await
+        .send_keys(&honest)
+        .await
+        .expect("the file is chosen");
+    find(client, "#challenge-result[data-ok='true']").await;
+    assert_eq!(
+        text(client, "#challenge-code").await.replace(' ', ""),
+        seen.spoiled_code
+    );
+    let choices = text(client, "#challenge-choices").await;
+    assert!(
+        choices.contains("Mayor (choose one): Grace Hopper"),
+        "{choices}"
+    );
+    let board = text(client, "#challenge-board").await;
+    assert!(board.contains("shows it as challenged"), "{board}");
+    accessible(client, "the tracker's challenged-ballot check").await;
+
+    let mut lie: serde_json::Value =
+        serde_json::from_str(&seen.challenge_file).expect("the file is JSON");
+    let mayor = &mut lie["opening"]["choices"][0];
+    let grace = mayor.as_array().cloned().unwrap_or_default();
+    *mayor = serde_json::json!(grace.iter().rev().cloned().collect::<Vec<_>>());
+    let lying = upload("lying.json", &lie.to_string());
+    client
+        .goto(&format!(
+            "{}/tracker",
+            client
+                .current_url()
+                .await
+                .expect("a URL")
+                .origin()
+                .ascii_serialization()
+        ))
+        .await
+        .expect("the tracker loads");
+    find(client, "#challenge-file")
+        .await
+        .send_keys(&lying)
+        .await
+        .expect("the file is chosen");
+    find(client, "#challenge-result[data-ok='false']").await;
+    let said = text(client, "#challenge-result").await;
+    assert!(said.contains("does NOT match"), "{said}");
 }
 
 /// An unknown tracking code is reported as not on the board, the code repeated.

@@ -731,7 +731,13 @@ async fn challenge_ballot(
     let code = ballot.tracking_code();
     let opening = SpoiledBallot::reveal(secrets);
     let checked = election.ctx.verify_spoiled(ballot, &opening, &mut OsRng);
-    let shown = SpoiledView::new(election.ctx.manifest(), &code, &opening, checked.is_ok());
+    let shown = SpoiledView::new(
+        election.ctx.manifest(),
+        &code,
+        &ballot.to_base64(),
+        &opening,
+        checked.is_ok(),
+    );
     view.set(Some(shown));
     checked.map_err(|e| BoothError::BadOpening(e.to_string()))?;
     let receipt = api::spoil(&SpoilBallot {

@@ -4,6 +4,7 @@ pub(crate) mod alert;
 pub(crate) mod app;
 pub(crate) mod bench;
 pub(crate) mod booth;
+pub(crate) mod challenge_check;
 pub(crate) mod code_form;
 pub(crate) mod contest;
 pub(crate) mod footer;

@@ -1,10 +1,12 @@
 //! A challenged (spoiled) ballot, opened.
 
 use leptos::prelude::*;
+use tabella_crypto::api::SpoilBallot;
 use tabella_crypto::ballot::{SpoiledBallot, TrackingCode};
 use tabella_crypto::manifest::Manifest;
 
 use crate::rules;
+use crate::web::browser::{blob_url, revoke_url};
 
 /// What the opening of a challenged ballot shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,8 +14,11 @@ pub(crate) struct SpoiledView {
     tracking_code: String,
     /// Per contest: its title and the revealed choices in words.
     choices: Vec<(String, Vec<String>)>,
-    /// Per contest: its id and every revealed nonce and blinding (hex).
+    /// Per contest: its title and every revealed nonce and blinding (hex).
     randomness: Vec<(String, Vec<String>)>,
+    /// The challenged ballot as a file (its bytes and opening: the `SpoilBallot` document), to
+    /// re-check on another device.
+    file: String,
     /// Whether the opening reproduces the ballot, checked in this browser.
     pub(crate) ok: bool,
     /// Its board index, once published.
@@ -25,6 +30,7 @@ impl SpoiledView {
     pub(crate) fn new(
         manifest: &Manifest,
         code: &TrackingCode,
+        ballot: &str,
         opening: &SpoiledBallot,
         ok: bool,
     ) -> Self {
@@ -47,10 +53,17 @@ impl SpoiledView {
                 if let Some(blindings) = opening.blindings.get(i) {
                     values.extend(blindings.iter().map(|b| format!("blinding {b}")));
                 }
-                (c.id.clone(), values)
+                (c.title.clone(), values)
             })
             .collect();
+        // The document's own types serialise infallibly (strings and numbers).
+        let file = serde_json::to_string_pretty(&SpoilBallot {
+            ballot: ballot.to_owned(),
+            opening: opening.clone(),
+        })
+        .unwrap_or_default();
         Self {
+            file,
             tracking_code: crate::paths::grouped(code),
             choices,
             randomness,
@@ -104,6 +117,7 @@ pub(crate) fn Spoiled(
                                     })
                                     .collect_view()}
                             </ul>
+                            <ChallengeFile file=v.file.clone() code=v.tracking_code.clone() />
                             <h3>"The randomness that was used"</h3>
                             <div id="spoiled-randomness" class="randomness">
                                 {v.randomness
@@ -140,5 +154,29 @@ pub(crate) fn Spoiled(
                 "Start again"
             </button>
         </section>
+    }
+}
+
+/// `a#spoiled-download`: the challenged ballot as a file, to re-check on another device (the
+/// Track page accepts it).
+#[component]
+fn ChallengeFile(file: String, code: String) -> impl IntoView {
+    let url = blob_url(file.as_bytes(), "application/json").ok();
+    if let Some(url) = url.clone() {
+        on_cleanup(move || revoke_url(&url));
+    }
+    let name = format!(
+        "tabella-challenged-ballot-{}.json",
+        code.replace(' ', "").get(..16).unwrap_or("ballot")
+    );
+    view! {
+        <p>
+            <a id="spoiled-download" href=url.unwrap_or_default() download=name>
+                "Download the challenged ballot"
+            </a>
+            " to check it on another device: open the "
+            <a href="/tracker#check-challenge">"Track a ballot"</a>
+            " page there and choose the file."
+        </p>
     }
 }

@@ -21,6 +21,7 @@ use tabella_crypto::board::{
 
 use super::alert::Alert;
 use super::booth::{inclusion_proof, load_election};
+use super::challenge_check::ChallengeCheck;
 use crate::error::ApiError;
 use crate::history::{self, Alarm, Outcome};
 use crate::paths;
@@ -249,6 +250,7 @@ pub(crate) fn Tracker() -> impl IntoView {
                     }
                 })
         }}
+        <ChallengeCheck />
     }
 }
 
