@@ -6,6 +6,7 @@
 pub mod challenge;
 pub mod chart;
 pub mod error;
+pub mod explain;
 pub mod history;
 pub mod outcome;
 pub mod paths;

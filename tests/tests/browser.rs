@@ -1225,6 +1225,26 @@ async fn results_not_yet(client: &Client, url: &str) {
     let said = text(client, "#results-not-yet").await;
     assert!(said.contains("Voting is open"), "{said}");
     accessible(client, "the results page before the count").await;
+    client
+        .goto(&format!("{url}/observer"))
+        .await
+        .expect("the observer page loads");
+    let deadline = tokio::time::Instant::now() + STEP;
+    let said = loop {
+        let said = text(client, "#observer-record-state").await;
+        if !said.is_empty() {
+            break said;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the observer page says nothing of the record"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        said.starts_with("There is no election record to verify yet: voting is open."),
+        "{said}"
+    );
 }
 
 /// Once tallied, anyone reads the results: per contest a chart on its own scale, a table with
@@ -1295,6 +1315,8 @@ async fn observe(client: &Client, url: &str, results: &Results) {
         .goto(&format!("{url}/observer"))
         .await
         .expect("the observer page loads");
+    let said = text(client, "#observer-record-state").await;
+    assert!(said.contains("ready to verify"), "{said}");
     click(client, "#observer-fetch").await;
     let verdict = client
         .wait()
@@ -1336,6 +1358,14 @@ async fn observe(client: &Client, url: &str, results: &Results) {
     for (check, outcome) in &outcomes {
         assert_ne!(outcome, "failed", "{check} failed in the browser");
     }
+    // Each check is explained in one plain sentence.
+    let meanings = client
+        .find_all(Locator::Css("#checks-table td.meaning"))
+        .await
+        .expect("the explanations");
+    assert_eq!(meanings.len(), rows.len());
+    let v13 = text(client, "#checks-table tr[data-check='V13'] td.meaning").await;
+    assert_eq!(v13, "Only the last ballot of each voting code is counted.");
     let booth = outcomes.iter().find(|(c, _)| c == "V22");
     assert_eq!(
         booth.map(|(_, o)| o.as_str()),

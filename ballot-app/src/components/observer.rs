@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rand_core::OsRng;
+use tabella_crypto::api::ElectionState;
 use tabella_crypto::booth::BoothDigest;
 use tabella_crypto::record::{
     Outcome, RecordVerifier, Report, Results, VerifyOptions, BALLOTS, INDEX,
@@ -22,6 +23,7 @@ use super::app::BoothState;
 use super::table::DataTable;
 use super::totals_chart::TotalsChart;
 use crate::error::ApiError;
+use crate::explain::explain;
 use crate::paths;
 use crate::web::api;
 use crate::web::browser::{self, blob_bytes, next_tick, paint, relative_path};
@@ -115,6 +117,20 @@ pub(crate) fn Observer() -> impl IntoView {
             let _ = input.set_attribute("webkitdirectory", "");
         }
     });
+    // Whether this service has a record yet, said before anyone presses the button.
+    let record_state = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        let said = match api::election().await {
+            Ok(info) => match info.state {
+                ElectionState::Tallied => "This service's election is counted: its record is ready to verify.".to_owned(),
+                ElectionState::Setup => "There is no election record to verify yet: voting has not opened. The record is published once voting has closed and the votes are counted.".to_owned(),
+                ElectionState::Open => "There is no election record to verify yet: voting is open. The record is published once voting has closed and the votes are counted.".to_owned(),
+                ElectionState::Closed => "There is no election record to verify yet: voting has closed and the votes are being counted. The record is published as soon as the count is done.".to_owned(),
+            },
+            Err(e) => format!("This service did not say whether its record is ready ({}); you can still open a record folder.", e.words()),
+        };
+        record_state.set(Some(said));
+    });
     let fetch = move |_| start(Source::Service);
     let pick = move |ev: leptos::ev::Event| {
         let Some(input) = ev
@@ -150,6 +166,7 @@ pub(crate) fn Observer() -> impl IntoView {
             <code>"tabella verify"</code>
             " command: every signature, every ballot's proofs, the board's tree, the key ceremony, the tally and its decryption proofs."
         </p>
+        <p id="observer-record-state">{move || record_state.get()}</p>
         <div class="actions">
             <button id="observer-fetch" type="button" class="primary" disabled=move || busy.get() on:click=fetch>
                 "Fetch this service's record"
@@ -319,6 +336,7 @@ fn ReportView(
             view! {
                 <tr data-check=c.check.id() data-outcome=outcome class=outcome>
                     <th scope="row">{c.check.id()}</th>
+                    <td class="meaning">{explain(c.check)}</td>
                     <td>{c.title}</td>
                     <td class="outcome">{outcome}</td>
                     <td class="num">{c.items}</td>
@@ -347,7 +365,7 @@ fn ReportView(
             <DataTable
                 id="checks-table"
                 caption="The numbered checks of the verification spec, as run in this browser"
-                headers=&["Check", "What", "Outcome", "Items", "Message"]
+                headers=&["Check", "What it means", "Precisely", "Outcome", "Items", "Message"]
             >
                 {rows}
             </DataTable>
