@@ -7,6 +7,7 @@ pub mod challenge;
 pub mod chart;
 pub mod error;
 pub mod explain;
+pub mod helper;
 pub mod history;
 pub mod outcome;
 pub mod paths;
@@ -25,5 +26,13 @@ pub use tabella_crypto as crypto;
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    // The same module runs the booth's helper in a Web Worker, which has no page to mount on.
+    if web_sys::window().is_none() {
+        return;
+    }
     leptos::mount::mount_to_body(components::app::App);
 }
+
+/// The booth's helper, started by `app/worker.js` in its Web Worker.
+#[cfg(target_arch = "wasm32")]
+pub use web::worker::worker_main;

@@ -612,6 +612,19 @@ async fn vote(
         "a code not on the list is explained in words: {message:?}"
     );
 
+    // From here on, no task may hold the page for more than 200 ms (the Long Tasks API): the
+    // code's stretching and the encryption run in the booth's Web Worker.
+    client
+        .execute(
+            "window.tabellaLongTasks = [];
+             new PerformanceObserver(list => list.getEntries()
+                 .forEach(e => window.tabellaLongTasks.push(Math.round(e.duration))))
+               .observe({ type: 'longtask' });",
+            vec![],
+        )
+        .await
+        .expect("the Long Tasks API is observed");
+
     // The voter's own code.
     fill(client, "#credential-code", code).await;
     click(client, "#credential-submit").await;
@@ -735,6 +748,18 @@ async fn vote(
         .parse()
         .expect("a duration in ms");
     assert!(ms > 0.0);
+    let long: Vec<u64> = serde_json::from_value(
+        client
+            .execute("return window.tabellaLongTasks;", vec![])
+            .await
+            .expect("the long tasks"),
+    )
+    .expect("a list of durations");
+    assert!(
+        long.iter().all(|&d| d <= 200),
+        "the page froze while the code was checked or the ballot encrypted: long tasks of {long:?} ms"
+    );
+    eprintln!("long tasks during code checking and two encryptions: {long:?} ms");
     click(client, "#cast-button").await;
     find(client, "#receipt").await;
     let shown = text(client, "#receipt-tracking-code").await;

@@ -5,8 +5,8 @@
 //! 2. Builds `tabella-ballot-app` for `wasm32-unknown-unknown` in the `booth` profile, in its own
 //!    target directory (`target/booth/cargo`), with the workspace root and `CARGO_HOME` remapped
 //!    out of the binary: two clones in different directories build the same bytes.
-//! 3. Runs `wasm-bindgen --target web` into `DIR/app`, copies `index.html`, `app/boot.js` and
-//!    `app/style.css`, and writes `booth.json` ([`BoothManifest`] over every other file).
+//! 3. Runs `wasm-bindgen --target web` into `DIR/app`, copies `index.html`, `app/boot.js`,
+//!    `app/worker.js` (the Web Worker that encrypts) and `app/style.css`, and writes `booth.json` ([`BoothManifest`] over every other file).
 //! 4. Checks that no file carries this machine's build paths (the remapping held), prints the
 //!    booth digest and the sizes, and fails if the gzip-compressed bundle exceeds
 //!    [`MAX_GZIP_BYTES`].
@@ -41,9 +41,10 @@ const OUT_NAME: &str = "tabella-booth";
 /// The largest gzip-compressed bundle allowed (issue 7: 1.5 MB).
 pub(crate) const MAX_GZIP_BYTES: u64 = 1_500_000;
 /// The files copied from `ballot-app/`: (source, path in the bundle).
-const STATIC_FILES: [(&str, &str); 3] = [
+const STATIC_FILES: [(&str, &str); 4] = [
     ("index.html", BOOTH_INDEX),
     ("boot.js", "app/boot.js"),
+    ("worker.js", "app/worker.js"),
     ("style.css", "app/style.css"),
 ];
 /// What to do when the CLI is missing or another version.

@@ -6,15 +6,17 @@
 //! challenged ballot (Benaloh, spec/crypto.md §11) reveals its randomness, is checked here, is
 //! published as spoiled, and is never cast.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rand_core::OsRng;
 use tabella_crypto::api::{CastBallot, ElectionState, SpoilBallot};
-use tabella_crypto::ballot::{Ballot, BallotSecrets, ElectionContext, SpoiledBallot, TrackingCode};
+use tabella_crypto::ballot::{Ballot, ElectionContext, TrackingCode};
 use tabella_crypto::board::{EntryKind, InclusionProof, Receipt};
-use tabella_crypto::credential::{CredentialCode, CredentialSecret};
+use tabella_crypto::credential::{CredentialCode, CredentialKey};
 use tabella_crypto::record::{credentials_digest, SignedElectionParameters};
 
 use super::alert::Alert;
@@ -24,10 +26,12 @@ use super::receipt::{ReceiptView, Receipted};
 use super::review::Review;
 use super::spoiled::{Spoiled, SpoiledView};
 use crate::error::{ApiError, BoothError};
+use crate::helper::{Reply, Request};
 use crate::paths;
 use crate::rules::{self, Entry};
 use crate::web::api;
 use crate::web::browser::{self, focus, now_ms, paint};
+use crate::web::worker::{unexpected, Helper};
 
 /// The election as the booth uses it: the signed parameters, checked, and the context ballots
 /// are made in.
@@ -62,10 +66,11 @@ pub(crate) enum Stage {
     Spoiled,
 }
 
-/// An encrypted ballot and, until it is cast or challenged, its secrets.
+/// An encrypted ballot and whether it can still be opened (its randomness is in the helper
+/// until it is cast or challenged).
 struct Sealed {
     ballot: Ballot,
-    secrets: Option<BallotSecrets>,
+    openable: bool,
 }
 
 /// The steps of the encryption, for the progress bar.
@@ -79,7 +84,9 @@ pub(crate) fn Booth() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let election = RwSignal::new(None::<Arc<Election>>);
     let credentials = StoredValue::new(None::<Arc<Vec<[u8; 32]>>>);
-    let secret = StoredValue::new(None::<Arc<CredentialSecret>>);
+    // The voter's public key once the helper has stretched the code (the signing key stays in
+    // the helper, off this thread).
+    let secret = StoredValue::new(None::<CredentialKey>);
     let entries = RwSignal::new(Vec::<Vec<Entry>>::new());
     let checking = RwSignal::new(false);
     let progress = RwSignal::new((0u32, String::new()));
@@ -172,23 +179,20 @@ pub(crate) fn Booth() -> impl IntoView {
         let Some(current) = election.get_untracked() else {
             return;
         };
-        let code = match CredentialCode::parse(&text) {
-            Ok(code) => code,
-            Err(e) => {
-                error.set(Some(BoothError::Code(e).to_string()));
-                return;
-            }
-        };
+        if let Err(e) = CredentialCode::parse(&text) {
+            error.set(Some(BoothError::Code(e).to_string()));
+            return;
+        }
         error.set(None);
         checking.set(true);
         spawn_local(async move {
             paint().await;
-            let result = check_code(&current, &code, credentials).await;
+            let result = check_code(&current, text, credentials).await;
             checking.set(false);
             match result {
                 Ok(key) => {
                     earlier.set(earlier_ballot(&key).await);
-                    secret.set_value(Some(Arc::new(key)));
+                    secret.set_value(Some(key));
                     let manifest = current.ctx.manifest();
                     entries.set(manifest.contests.iter().map(rules::blank).collect());
                     stage.set(Stage::Choose);
@@ -219,7 +223,7 @@ pub(crate) fn Booth() -> impl IntoView {
     };
 
     let encrypt = move || {
-        let (Some(current), Some(key)) = (election.get_untracked(), secret.get_value()) else {
+        let (Some(current), Some(_)) = (election.get_untracked(), secret.get_value()) else {
             return;
         };
         let choices = match entries.with_untracked(|e| rules::choices(current.ctx.manifest(), e)) {
@@ -238,7 +242,14 @@ pub(crate) fn Booth() -> impl IntoView {
             progress.set((1, "Preparing the election key".to_owned()));
             paint().await;
             let start = now_ms();
-            let _ = current.ctx.encryption_key();
+            let helper = match helper_for(&current).await {
+                Ok(helper) => helper,
+                Err(e) => {
+                    error.set(Some(BoothError::Encrypt(e).to_string()));
+                    stage.set(Stage::Choose);
+                    return;
+                }
+            };
             spent += now_ms() - start;
 
             progress.set((
@@ -246,13 +257,20 @@ pub(crate) fn Booth() -> impl IntoView {
                 "Encrypting your choices and proving they follow the rules".to_owned(),
             ));
             paint().await;
+            // In the helper, off this thread: the page keeps answering meanwhile.
             let start = now_ms();
-            let made = current.ctx.encrypt_ballot(&choices, &key, &mut OsRng);
+            let made = match helper.call(&Request::Encrypt { choices }).await {
+                Ok(Reply::Encrypted { ballot }) => {
+                    Ballot::from_base64(&ballot, &current.ctx).map_err(|e| e.to_string())
+                }
+                Ok(other) => Err(unexpected(&other)),
+                Err(e) => Err(e),
+            };
             spent += now_ms() - start;
-            let (ballot, secrets) = match made {
-                Ok(made) => made,
+            let ballot = match made {
+                Ok(ballot) => ballot,
                 Err(e) => {
-                    error.set(Some(BoothError::Encrypt(e.to_string()).to_string()));
+                    error.set(Some(BoothError::Encrypt(e).to_string()));
                     stage.set(Stage::Choose);
                     return;
                 }
@@ -266,7 +284,7 @@ pub(crate) fn Booth() -> impl IntoView {
 
             sealed.set_value(Some(Sealed {
                 ballot,
-                secrets: Some(secrets),
+                openable: true,
             }));
             tracking.set(paths::grouped(&code));
             encrypt_ms.set(spent);
@@ -281,11 +299,11 @@ pub(crate) fn Booth() -> impl IntoView {
             return;
         };
         // From the first attempt to cast on, the ballot can no longer be opened: the service
-        // may have stored it. Its secrets are dropped (and zeroized) now.
+        // may have stored it. The helper drops (and zeroizes) its randomness first.
         let ballot = sealed
             .try_update_value(|s| {
                 s.as_mut().map(|s| {
-                    s.secrets = None;
+                    s.openable = false;
                     s.ballot.clone()
                 })
             })
@@ -297,6 +315,9 @@ pub(crate) fn Booth() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
+            if let Ok(helper) = helper_for(&current).await {
+                let _ = helper.call(&Request::Forget).await;
+            }
             let result = cast_ballot(&current, &ballot).await;
             busy.set(false);
             match result {
@@ -316,11 +337,13 @@ pub(crate) fn Booth() -> impl IntoView {
         };
         let taken = sealed
             .try_update_value(|s| {
-                s.as_mut()
-                    .and_then(|s| s.secrets.take().map(|secrets| (s.ballot.clone(), secrets)))
+                s.as_mut().filter(|s| s.openable).map(|s| {
+                    s.openable = false;
+                    s.ballot.clone()
+                })
             })
             .flatten();
-        let Some((ballot, secrets)) = taken else {
+        let Some(ballot) = taken else {
             return;
         };
         can_challenge.set(false);
@@ -328,7 +351,7 @@ pub(crate) fn Booth() -> impl IntoView {
         error.set(None);
         spawn_local(async move {
             paint().await;
-            let result = challenge_ballot(&current, &ballot, secrets, spoiled).await;
+            let result = challenge_ballot(&current, &ballot, spoiled).await;
             busy.set(false);
             match result {
                 Ok(()) => {
@@ -620,28 +643,58 @@ async fn voter_list(
     Ok(keys)
 }
 
-/// Derives the voter's key from the code (Argon2id, the slow part) and checks that it is on the
-/// voter list. Also prepares the election key's table while the voter is still waiting.
+thread_local! {
+    /// The booth's helper (a Web Worker), started at the first code and kept for the page.
+    static HELPER: RefCell<Option<Rc<Helper>>> = const { RefCell::new(None) };
+}
+
+/// The helper, started (and given the election) on first use.
+async fn helper_for(election: &Election) -> Result<Rc<Helper>, String> {
+    if let Some(helper) = HELPER.with_borrow(Clone::clone) {
+        return Ok(helper);
+    }
+    let helper = Rc::new(Helper::start().await?);
+    let p = &election.signed.parameters;
+    match helper
+        .call(&Request::Election {
+            election_id: p.election_id,
+            manifest: Box::new(p.manifest.clone()),
+            joint_key: p.joint_key,
+        })
+        .await?
+    {
+        Reply::Ready => {}
+        other => return Err(unexpected(&other)),
+    }
+    HELPER.with_borrow_mut(|h| *h = Some(Rc::clone(&helper)));
+    Ok(helper)
+}
+
+/// Has the helper stretch the code into the voter's key (Argon2id, the slow part, off this
+/// thread) and checks that the key is on the voter list. The helper keeps the signing key.
 async fn check_code(
     election: &Election,
-    code: &CredentialCode,
+    code: String,
     cache: StoredValue<Option<Arc<Vec<[u8; 32]>>>>,
-) -> Result<CredentialSecret, BoothError> {
+) -> Result<CredentialKey, BoothError> {
     let keys = voter_list(election, cache).await?;
-    paint().await;
-    let key = CredentialSecret::derive(code, &election.signed.parameters.election_id.0);
-    if !keys.contains(key.public().as_bytes()) {
+    let helper = helper_for(election).await.map_err(BoothError::Encrypt)?;
+    let public = match helper.call(&Request::Key { code }).await {
+        Ok(Reply::Key { public }) => public,
+        Ok(other) => return Err(BoothError::Encrypt(unexpected(&other))),
+        Err(e) => return Err(BoothError::Encrypt(e)),
+    };
+    if !keys.contains(public.as_bytes()) {
         return Err(BoothError::NotOnList);
     }
-    let _ = election.ctx.encryption_key();
-    Ok(key)
+    Ok(public)
 }
 
 /// When the board received the last ballot cast with `key`, if any (API-TRACK-2). Only a
 /// warning hangs on it, so a failed request is no ballot: the tracker tells the rest.
-async fn earlier_ballot(key: &CredentialSecret) -> Option<u64> {
-    let entry = api::last_ballot(&key.public()).await.ok()?;
-    let ours = hex::encode(key.public().to_bytes());
+async fn earlier_ballot(key: &CredentialKey) -> Option<u64> {
+    let entry = api::last_ballot(key).await.ok()?;
+    let ours = hex::encode(key.to_bytes());
     (entry.credential == ours && entry.kind == EntryKind::Cast).then_some(entry.received_at)
 }
 
@@ -725,11 +778,15 @@ pub(crate) fn inclusion_proof(
 async fn challenge_ballot(
     election: &Election,
     ballot: &Ballot,
-    secrets: BallotSecrets,
     view: RwSignal<Option<SpoiledView>>,
 ) -> Result<(), BoothError> {
     let code = ballot.tracking_code();
-    let opening = SpoiledBallot::reveal(secrets);
+    let helper = helper_for(election).await.map_err(BoothError::BadOpening)?;
+    let opening = match helper.call(&Request::Open).await {
+        Ok(Reply::Opened { opening }) => opening,
+        Ok(other) => return Err(BoothError::BadOpening(unexpected(&other))),
+        Err(e) => return Err(BoothError::BadOpening(e)),
+    };
     let checked = election.ctx.verify_spoiled(ballot, &opening, &mut OsRng);
     let shown = SpoiledView::new(
         election.ctx.manifest(),
