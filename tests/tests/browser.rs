@@ -1457,6 +1457,127 @@ fn a_voter_votes_challenges_tracks_and_observes_in_the_browser() {
     assert!(voter.observed, "the observer step ran");
 }
 
+/// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// The booth on a slow phone: Chromium's CPU slowed 4× (DevTools' "4× slowdown") and a
+/// 375-pixel screen. Prints how soon the first page is interactive, P10 encrypt + prove, how
+/// long the voting code takes to check (Argon2id in the Web Worker), and the longest task that
+/// held the page meanwhile.
+async fn throttled(driver: &ChromeDriver, url: &str, code: &str) {
+    let slow = |client: Client| async move {
+        client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setCPUThrottlingRate",
+                params: serde_json::json!({ "rate": 4 }),
+            })
+            .await
+            .expect("the CPU is throttled");
+        client
+            .set_window_size(375, 812)
+            .await
+            .expect("a phone's width");
+        client
+    };
+    let mut interactive = Vec::new();
+    for _ in 0..3 {
+        let client = slow(session(driver).await).await;
+        client
+            .goto(&format!("{url}/booth"))
+            .await
+            .expect("the booth loads");
+        let ms = loop {
+            let value = client
+                .execute(
+                    "return document.querySelector('#credential-code') ? performance.now() : null",
+                    vec![],
+                )
+                .await
+                .expect("a script runs");
+            if let Some(ms) = value.as_f64() {
+                break ms;
+            }
+        };
+        interactive.push(ms);
+        client.close().await.expect("the session closes");
+    }
+    interactive.sort_by(f64::total_cmp);
+    let client = slow(session(driver).await).await;
+    client
+        .goto(&format!("{url}/bench?runs=10"))
+        .await
+        .expect("the bench page loads");
+    let result = client
+        .wait()
+        .at_most(Duration::from_secs(600))
+        .for_element(Locator::Css("#bench-result[data-median-ms]"))
+        .await
+        .expect("the bench finishes");
+    let median = result
+        .attr("data-median-ms")
+        .await
+        .expect("a figure")
+        .unwrap_or_default();
+    client
+        .goto(&format!("{url}/booth"))
+        .await
+        .expect("the booth loads");
+    client
+        .execute(
+            "window.tabellaLongTasks = [];
+             new PerformanceObserver(list => list.getEntries()
+                 .forEach(e => window.tabellaLongTasks.push(Math.round(e.duration))))
+               .observe({ type: 'longtask' });",
+            vec![],
+        )
+        .await
+        .expect("the Long Tasks API is observed");
+    fill(&client, "#credential-code", code).await;
+    let started = std::time::Instant::now();
+    click(&client, "#credential-submit").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(300))
+        .for_element(Locator::Css("#contest-mayor"))
+        .await
+        .expect("the code is checked");
+    let checked = started.elapsed();
+    let long: Vec<u64> = serde_json::from_value(
+        client
+            .execute("return window.tabellaLongTasks;", vec![])
+            .await
+            .expect("the long tasks"),
+    )
+    .unwrap_or_default();
+    client.close().await.expect("the session closes");
+    println!(
+        "4x CPU slowdown, 375 px: first page interactive {interactive:.0?} ms (3 cold loads); P10 encrypt + prove median {median} ms (10 runs); voting code checked in {} ms (Argon2id in the worker); long tasks meanwhile {long:?} ms",
+        checked.as_millis()
+    );
+}
+
 /// Times the booth in Chromium, for the figures in ballot-app/README.md: how soon the first page
 /// is interactive (the credential field is in the page, timed from navigation start with a
 /// fresh browser profile each time, so nothing is cached), and P10 encrypt + prove (one plurality
@@ -1523,6 +1644,7 @@ fn booth_timings_in_chromium() {
                     interactive[interactive.len() / 2]
                 );
                 println!("P10 encrypt + prove in Chromium: {}", figures.join(" "));
+                throttled(self.driver, &url, &open.spare_codes[0].code).await;
             });
             Ok(BoothBallots::Known(Vec::new()))
         }
