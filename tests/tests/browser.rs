@@ -57,6 +57,16 @@ fn booth_dir() -> PathBuf {
     }
 }
 
+/// `None` after a note that `why` something is missing, unless CI (or
+/// `TABELLA_REQUIRE_BROWSER=1`) requires `what`: then the test fails.
+fn missing<T>(why: &str, what: &str, note: &str) -> Option<T> {
+    if let Some(required) = tabella_tests::process::required(browser::REQUIRE_ENV) {
+        panic!("{why} ({required} requires {what})");
+    }
+    eprintln!("{note}: {why}");
+    None
+}
+
 /// axe-core's script (`tests/browser`, pinned in its lock file; `cargo xtask test` and `.ci/run`
 /// install it with `npm ci`), read once. `None` (with a note) when it is not installed and the
 /// browser tests may run without the accessibility checks.
@@ -72,11 +82,11 @@ fn axe_source() -> Option<&'static str> {
                     "axe-core is not installed at {} ({err}): run `npm ci` in tests/browser",
                     path.display()
                 );
-                if let Some(required) = tabella_tests::process::required(browser::REQUIRE_ENV) {
-                    panic!("{why} ({required} requires the accessibility checks)");
-                }
-                eprintln!("NOTE: no accessibility checks: {why}");
-                None
+                missing(
+                    &why,
+                    "the accessibility checks",
+                    "NOTE: no accessibility checks",
+                )
             }
         }
     })
@@ -145,11 +155,7 @@ fn booth_or_skip(test: &str) -> Option<(PathBuf, BoothManifest)> {
                 "no built booth at {} ({err}): run `cargo xtask booth` first",
                 dir.display()
             );
-            if let Some(required) = tabella_tests::process::required(browser::REQUIRE_ENV) {
-                panic!("{why} ({required} requires the browser tests to run)");
-            }
-            eprintln!("SKIPPED {test}: {why}");
-            None
+            missing(&why, "the browser tests to run", &format!("SKIPPED {test}"))
         }
     }
 }
@@ -162,17 +168,20 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn session(driver: &ChromeDriver) -> Client {
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(driver.capabilities())
-        .connect(driver.url())
-        .await
-        .expect("a Chromium session through chromedriver")
+    connect(driver, driver.capabilities()).await
 }
 
 /// A session whose downloads are saved into `downloads`.
 async fn session_downloading_to(driver: &ChromeDriver, downloads: &Path) -> Client {
+    connect(driver, driver.capabilities_downloading_to(Some(downloads))).await
+}
+
+async fn connect(
+    driver: &ChromeDriver,
+    capabilities: serde_json::Map<String, serde_json::Value>,
+) -> Client {
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(driver.capabilities_downloading_to(Some(downloads)))
+        .capabilities(capabilities)
         .connect(driver.url())
         .await
         .expect("a Chromium session through chromedriver")
@@ -251,6 +260,78 @@ async fn wait_for_focus(client: &Client, id: &str) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The text of `css` once it says something (it may start empty and fill in).
+async fn text_when_said(client: &Client, css: &str) -> String {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let said = text(client, css).await;
+        if !said.is_empty() {
+            return said;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{css} says nothing");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts recording the tasks that hold the page (the Long Tasks API).
+async fn observe_long_tasks(client: &Client) {
+    client
+        .execute(
+            "window.tabellaLongTasks = [];
+             new PerformanceObserver(list => list.getEntries()
+                 .forEach(e => window.tabellaLongTasks.push(Math.round(e.duration))))
+               .observe({ type: 'longtask' });",
+            vec![],
+        )
+        .await
+        .expect("the Long Tasks API is observed");
+}
+
+/// The durations (ms) of the long tasks recorded since [`observe_long_tasks`].
+async fn long_tasks(client: &Client) -> Vec<u64> {
+    serde_json::from_value(
+        client
+            .execute("return window.tabellaLongTasks;", vec![])
+            .await
+            .expect("the long tasks"),
+    )
+    .expect("a list of durations")
+}
+
+/// Loads the booth and returns how long after navigation its code field was in the page.
+async fn first_interactive(client: &Client, url: &str) -> f64 {
+    client
+        .goto(&format!("{url}/booth"))
+        .await
+        .expect("the booth loads");
+    loop {
+        let value = client
+            .execute(
+                "return document.querySelector('#credential-code') ? performance.now() : null",
+                vec![],
+            )
+            .await
+            .expect("a script runs");
+        if let Some(ms) = value.as_f64() {
+            return ms;
+        }
+    }
+}
+
+/// Runs the `/bench` page `runs` times and returns its result element.
+async fn bench(client: &Client, url: &str, runs: u32) -> Element {
+    client
+        .goto(&format!("{url}/bench?runs={runs}"))
+        .await
+        .expect("the bench page loads");
+    client
+        .wait()
+        .at_most(Duration::from_secs(600))
+        .for_element(Locator::Css("#bench-result[data-median-ms]"))
+        .await
+        .expect("the bench finishes")
 }
 
 /// Waits until the alert `#error` says something, and returns it.
@@ -614,16 +695,7 @@ async fn vote(
 
     // From here on, no task may hold the page for more than 200 ms (the Long Tasks API): the
     // code's stretching and the encryption run in the booth's Web Worker.
-    client
-        .execute(
-            "window.tabellaLongTasks = [];
-             new PerformanceObserver(list => list.getEntries()
-                 .forEach(e => window.tabellaLongTasks.push(Math.round(e.duration))))
-               .observe({ type: 'longtask' });",
-            vec![],
-        )
-        .await
-        .expect("the Long Tasks API is observed");
+    observe_long_tasks(client).await;
 
     // The voter's own code.
     fill(client, "#credential-code", code).await;
@@ -748,13 +820,7 @@ async fn vote(
         .parse()
         .expect("a duration in ms");
     assert!(ms > 0.0);
-    let long: Vec<u64> = serde_json::from_value(
-        client
-            .execute("return window.tabellaLongTasks;", vec![])
-            .await
-            .expect("the long tasks"),
-    )
-    .expect("a list of durations");
+    let long = long_tasks(client).await;
     assert!(
         long.iter().all(|&d| d <= 200),
         "the page froze while the code was checked or the ballot encrypted: long tasks of {long:?} ms"
@@ -778,18 +844,7 @@ async fn vote(
     );
     find(client, "#receipt-print").await;
     click(client, "#receipt-copy").await;
-    let deadline = tokio::time::Instant::now() + STEP;
-    let said = loop {
-        let said = text(client, "#receipt-copied").await;
-        if !said.is_empty() {
-            break said;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the copy button says nothing"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let said = text_when_said(client, "#receipt-copied").await;
     // Headless Chromium may refuse the clipboard to a page: the words say so either way.
     assert!(
         said.contains("copied") || said.contains("did not let"),
@@ -1254,18 +1309,7 @@ async fn results_not_yet(client: &Client, url: &str) {
         .goto(&format!("{url}/observer"))
         .await
         .expect("the observer page loads");
-    let deadline = tokio::time::Instant::now() + STEP;
-    let said = loop {
-        let said = text(client, "#observer-record-state").await;
-        if !said.is_empty() {
-            break said;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the observer page says nothing of the record"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let said = text_when_said(client, "#observer-record-state").await;
     assert!(
         said.starts_with("There is no election record to verify yet: voting is open."),
         "{said}"
@@ -1504,38 +1548,13 @@ async fn throttled(driver: &ChromeDriver, url: &str, code: &str) {
     let mut interactive = Vec::new();
     for _ in 0..3 {
         let client = slow(session(driver).await).await;
-        client
-            .goto(&format!("{url}/booth"))
-            .await
-            .expect("the booth loads");
-        let ms = loop {
-            let value = client
-                .execute(
-                    "return document.querySelector('#credential-code') ? performance.now() : null",
-                    vec![],
-                )
-                .await
-                .expect("a script runs");
-            if let Some(ms) = value.as_f64() {
-                break ms;
-            }
-        };
-        interactive.push(ms);
+        interactive.push(first_interactive(&client, url).await);
         client.close().await.expect("the session closes");
     }
     interactive.sort_by(f64::total_cmp);
     let client = slow(session(driver).await).await;
-    client
-        .goto(&format!("{url}/bench?runs=10"))
+    let median = bench(&client, url, 10)
         .await
-        .expect("the bench page loads");
-    let result = client
-        .wait()
-        .at_most(Duration::from_secs(600))
-        .for_element(Locator::Css("#bench-result[data-median-ms]"))
-        .await
-        .expect("the bench finishes");
-    let median = result
         .attr("data-median-ms")
         .await
         .expect("a figure")
@@ -1544,16 +1563,7 @@ async fn throttled(driver: &ChromeDriver, url: &str, code: &str) {
         .goto(&format!("{url}/booth"))
         .await
         .expect("the booth loads");
-    client
-        .execute(
-            "window.tabellaLongTasks = [];
-             new PerformanceObserver(list => list.getEntries()
-                 .forEach(e => window.tabellaLongTasks.push(Math.round(e.duration))))
-               .observe({ type: 'longtask' });",
-            vec![],
-        )
-        .await
-        .expect("the Long Tasks API is observed");
+    observe_long_tasks(&client).await;
     fill(&client, "#credential-code", code).await;
     let started = std::time::Instant::now();
     click(&client, "#credential-submit").await;
@@ -1564,13 +1574,7 @@ async fn throttled(driver: &ChromeDriver, url: &str, code: &str) {
         .await
         .expect("the code is checked");
     let checked = started.elapsed();
-    let long: Vec<u64> = serde_json::from_value(
-        client
-            .execute("return window.tabellaLongTasks;", vec![])
-            .await
-            .expect("the long tasks"),
-    )
-    .unwrap_or_default();
+    let long = long_tasks(&client).await;
     client.close().await.expect("the session closes");
     println!(
         "4x CPU slowdown, 375 px: first page interactive {interactive:.0?} ms (3 cold loads); P10 encrypt + prove median {median} ms (10 runs); voting code checked in {} ms (Argon2id in the worker); long tasks meanwhile {long:?} ms",
@@ -1605,33 +1609,11 @@ fn booth_timings_in_chromium() {
                 let mut interactive = Vec::new();
                 for _ in 0..7 {
                     let client = session(self.driver).await;
-                    client.goto(&format!("{url}/booth")).await.expect("the booth loads");
-                    let ms = loop {
-                        let value = client
-                            .execute(
-                                "return document.querySelector('#credential-code') ? performance.now() : null",
-                                vec![],
-                            )
-                            .await
-                            .expect("a script runs");
-                        if let Some(ms) = value.as_f64() {
-                            break ms;
-                        }
-                    };
-                    interactive.push(ms);
+                    interactive.push(first_interactive(&client, &url).await);
                     client.close().await.expect("the session closes");
                 }
                 let client = session(self.driver).await;
-                client
-                    .goto(&format!("{url}/bench?runs=30"))
-                    .await
-                    .expect("the bench page loads");
-                let result = client
-                    .wait()
-                    .at_most(Duration::from_secs(300))
-                    .for_element(Locator::Css("#bench-result[data-median-ms]"))
-                    .await
-                    .expect("the bench finishes");
+                let result = bench(&client, &url, 30).await;
                 let mut figures = Vec::new();
                 for name in ["data-runs", "data-min-ms", "data-median-ms", "data-p90-ms"] {
                     let value = result.attr(name).await.expect("a figure").unwrap_or_default();

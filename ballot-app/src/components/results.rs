@@ -9,7 +9,8 @@ use tabella_crypto::api::ElectionState;
 
 use super::alert::Alert;
 use super::table::DataTable;
-use crate::chart::{nice_ceiling, scale, ticks};
+use super::totals_chart::value_axis;
+use crate::chart::{nice_ceiling, scale};
 use crate::outcome::{self, Contest};
 use crate::web::{api, browser};
 
@@ -173,18 +174,7 @@ fn Chart(contest: Contest) -> impl IntoView {
         })
         .collect_view();
     let height = y + AXIS;
-    let axis = ticks(top)
-        .into_iter()
-        .map(|t| {
-            let x = LABEL + scale(t, top, plot);
-            view! {
-                <g class="tick">
-                    <line x1=x x2=x y1="0" y2=y></line>
-                    <text x=x y=y + 16.0 text-anchor="middle">{t}</text>
-                </g>
-            }
-        })
-        .collect_view();
+    let axis = value_axis(top, LABEL, plot, y);
     let title_id = format!("chart-{}-title", contest.id);
     let labelled_by = title_id.clone();
     view! {

@@ -57,18 +57,7 @@ pub(crate) fn TotalsChart(
         });
     }
     let height = y + AXIS;
-    let axis = ticks(top)
-        .into_iter()
-        .map(|t| {
-            let x = LABEL + scale(t, top, plot);
-            view! {
-                <g class="tick">
-                    <line x1=x x2=x y1="0" y2=y></line>
-                    <text x=x y=y + 16.0 text-anchor="middle">{t}</text>
-                </g>
-            }
-        })
-        .collect_view();
+    let axis = value_axis(top, LABEL, plot, y);
     view! {
         <svg
             id="totals-chart"
@@ -83,4 +72,21 @@ pub(crate) fn TotalsChart(
             {groups}
         </svg>
     }
+}
+
+/// The vertical grid lines and labels of a horizontal bar chart's value axis: from `left`,
+/// `extent` long for values 0 to `top`, lines down to `bottom`, labels under it.
+pub(crate) fn value_axis(top: u64, left: f64, extent: f64, bottom: f64) -> impl IntoView {
+    ticks(top)
+        .into_iter()
+        .map(|t| {
+            let x = left + scale(t, top, extent);
+            view! {
+                <g class="tick">
+                    <line x1=x x2=x y1="0" y2=bottom></line>
+                    <text x=x y=bottom + 16.0 text-anchor="middle">{t}</text>
+                </g>
+            }
+        })
+        .collect_view()
 }
