@@ -33,6 +33,7 @@ fn context(style: ContestStyle, options: usize) -> ElectionContext {
         }],
         booth: None,
         contact: None,
+        translations: Default::default(),
     };
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let key = SecretKey::generate(&mut rng).public_key();

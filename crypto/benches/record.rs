@@ -33,6 +33,7 @@ fn p10() -> Manifest {
         }],
         booth: None,
         contact: None,
+        translations: Default::default(),
     }
 }
 

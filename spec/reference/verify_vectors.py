@@ -111,10 +111,49 @@ def check_id(value):
         raise Refused(f"`{value}` is not a valid id (InvalidId)")
 
 
+def is_language_tag(tag):
+    """MANIFEST-3c: `fr`, `ar`, `pt-BR`: 2 or 3 lowercase letters, optionally `-` and 2 uppercase."""
+    language, _, region = tag.partition("-")
+    ok = 2 <= len(language) <= 3 and all("a" <= c <= "z" for c in language)
+    if "-" in tag:
+        ok = ok and len(region) == 2 and all("A" <= c <= "Z" for c in region)
+    return ok
+
+
+def validate_translations(m):
+    """MANIFEST-3c: every translation for a valid tag, complete, and only of what the manifest has."""
+    ts = m["translations"]
+    if not isinstance(ts, dict) or len(ts) > 32:
+        raise Refused("manifest translations: not an object of at most 32 languages")
+    for tag, t in ts.items():
+        if not is_language_tag(tag):
+            raise Refused(f"translation {tag!r}: not a language tag (InvalidTranslation)")
+        exact_object(f"translation {tag}", t, ["title", "contests"] + (["contact"] if "contact" in t else []))
+        text_field(f"translation {tag} title", t["title"])
+        if ("contact" in m) != ("contact" in t):
+            raise Refused(f"translation {tag}: the contact is translated iff the manifest has one (InvalidTranslation)")
+        if "contact" in t:
+            c = text_field(f"translation {tag} contact", t["contact"])
+            if not c.strip() or any(unicodedata.category(x) == "Cc" for x in c):
+                raise Refused(f"translation {tag}: contact empty or with a control character (InvalidTranslation)")
+        cs = t["contests"]
+        if not isinstance(cs, dict) or set(cs) != {c["id"] for c in m["contests"]}:
+            raise Refused(f"translation {tag}: not exactly the manifest's contests (InvalidTranslation)")
+        for c in m["contests"]:
+            ct = cs[c["id"]]
+            exact_object(f"translation {tag} contest {c['id']}", ct, ["title", "selections"])
+            text_field(f"translation {tag} contest title", ct["title"])
+            sels = ct["selections"]
+            if not isinstance(sels, dict) or set(sels) != {s["id"] for s in c["selections"]}:
+                raise Refused(f"translation {tag} contest {c['id']}: not exactly its options (InvalidTranslation)")
+            for label in sels.values():
+                text_field(f"translation {tag} label", label)
+
+
 def validate_manifest(m):
     """§7.1 strict JSON shape and §7.2 rules, in the spec's order; returns the contests' shapes."""
     booth = m.get("booth")
-    optional = [k for k in ("booth", "contact") if k in m]
+    optional = [k for k in ("booth", "contact", "translations") if k in m]
     exact_object("manifest", m, ["title", "contests"] + optional)
     if booth is not None and not (
         isinstance(booth, str) and len(booth) == 64 and all(c in "0123456789abcdef" for c in booth)
@@ -129,6 +168,8 @@ def validate_manifest(m):
         text_field("manifest contact", contact)
         if not contact.strip() or any(unicodedata.category(c) == "Cc" for c in contact):
             raise Refused("manifest contact: empty or with a control character (InvalidContact)")
+    if "translations" in m:
+        validate_translations(m)
     contests = m["contests"]
     if not isinstance(contests, list) or not 1 <= len(contests) <= MAX_CONTESTS:
         raise Refused(f"a manifest needs 1 to {MAX_CONTESTS} contests (ContestCount)")
@@ -200,6 +241,21 @@ def manifest_bytes(m):
     if m.get("contact") is not None:
         # MANIFEST-3b: the tagged contact trailer, after the booth's.
         out += s("contact") + s(m["contact"])
+    if m.get("translations"):
+        # MANIFEST-3c: the translations trailer, languages in tag order (bytewise), then the
+        # manifest's own order of contests and options.
+        ts = m["translations"]
+        out += s("translations") + len(ts).to_bytes(4, "big")
+        for tag in sorted(ts, key=lambda t: t.encode()):
+            t = ts[tag]
+            out += s(tag) + s(t["title"])
+            if "contact" in t:
+                out += s(t["contact"])
+            for c in m["contests"]:
+                ct = t["contests"][c["id"]]
+                out += s(ct["title"])
+                for sel in c["selections"]:
+                    out += s(ct["selections"][sel["id"]])
     return out
 
 

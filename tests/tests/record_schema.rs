@@ -835,3 +835,30 @@ fn the_signed_election_parameters_have_the_specified_layout() {
         "the example's board signature does not verify"
     );
 }
+
+/// MANIFEST-3c: the demo's translated manifest matches `$defs/Manifest`; the schema refuses a
+/// tag that is not a language tag and a field a translation does not have.
+#[test]
+fn translated_manifests_match_the_schema() {
+    let manifest = tabella_tally::demo::manifest(tabella_tally::demo::ContestSet::All)
+        .expect("the demo manifest");
+    let document = serde_json::to_value(&manifest).expect("JSON");
+    assert!(document["translations"]["ar"].is_object());
+    let problems: Vec<String> = validator("Manifest")
+        .iter_errors(&document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    schema_refuses("Manifest", &document, "a region in lower case", |d| {
+        let fr = d["translations"]["fr"].clone();
+        d["translations"]["fr-fr"] = fr;
+    });
+    schema_refuses(
+        "Manifest",
+        &document,
+        "an unknown field in a translation",
+        |d| {
+            d["translations"]["de"]["dir"] = json!("ltr");
+        },
+    );
+}

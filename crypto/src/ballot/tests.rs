@@ -343,6 +343,7 @@ fn ballot_copied_onto_another_credential_is_rejected_even_if_re_signed() {
             contests: vec![all_styles_manifest().contests[0].clone()],
             booth: None,
             contact: None,
+            translations: Default::default(),
         },
         f.secret.public_key(),
     )

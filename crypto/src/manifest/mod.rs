@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::booth::BoothDigest;
+
+mod translations;
 use crate::elgamal::MAX_COUNT;
+pub use translations::{
+    is_language_tag, ContestTranslation, Translation, MAX_LANGUAGES, TRANSLATIONS_TRAILER_TAG,
+};
 
 /// Largest number of selections in a plurality or approval contest.
 pub const MAX_SELECTIONS: usize = 256;
@@ -53,6 +58,15 @@ pub enum ManifestError {
     /// A title or label is too long.
     #[error("text of `{0}` is longer than {MAX_TEXT_LEN} bytes")]
     TextTooLong(String),
+    /// A translation is for an invalid language tag, or incomplete, or translates what the
+    /// manifest does not have (MANIFEST-3c).
+    #[error("the translation `{language}`: {reason}")]
+    InvalidTranslation {
+        /// The language tag.
+        language: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The contact is present but empty or only spaces (leave the field out instead), or holds
     /// a control character.
     #[error("the contact must be words voters can use, without control characters: {0}")]
@@ -99,6 +113,11 @@ pub struct Manifest {
     /// same as for a manifest that predates the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// The ballot's words in other languages, by language tag (MANIFEST-3c): each complete.
+    /// Absent from the JSON when empty, and then the canonical encoding is the same as for a
+    /// manifest that predates the field.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: std::collections::BTreeMap<String, Translation>,
 }
 
 /// The tag of the booth trailer of [`Manifest::canonical_bytes`].
@@ -470,7 +489,7 @@ impl Manifest {
                 return Err(ManifestError::DuplicateId(contest.id.clone()));
             }
         }
-        Ok(())
+        self.check_translations()
     }
 
     /// MANIFEST-5: checks that the tally can decrypt every total this manifest allows with
@@ -519,7 +538,9 @@ impl Manifest {
     /// and `(p₁, p₂)` are `(0, 0)` plurality, `(min, max)` approval, `(max_score, 0)` score,
     /// `(max_per_selection, budget)` cumulative. When the manifest publishes a booth digest, a
     /// tagged trailer follows: `str("booth") ‖ digest (32 bytes)`; when it names a contact,
-    /// then `str("contact") ‖ str(contact)`; without them, nothing does. Every field before them
+    /// then `str("contact") ‖ str(contact)`; when it carries translations, then the
+    /// translations trailer (MANIFEST-3c, `Manifest::put_translations`); without them, nothing
+    /// does. Every field before them
     /// is length-prefixed or counted, so where the contests end is known and the trailers
     /// cannot be confused with them or with each other.
     pub fn canonical_bytes(&self) -> Vec<u8> {
@@ -559,6 +580,7 @@ impl Manifest {
             put_str(&mut out, CONTACT_TRAILER_TAG);
             put_str(&mut out, contact);
         }
+        self.put_translations(&mut out, put_str);
         out
     }
 

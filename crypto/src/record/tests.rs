@@ -379,6 +379,26 @@ fn tampers() -> Vec<(Check, &'static str, Tamper, &'static str)> {
             "cannot be tallied for the 1000 credentials election.json fixes: contest `budget`",
         ),
         (
+            Check::V2,
+            "an incomplete translation of the ballot, hashed and signed (MANIFEST-3c)",
+            |f, s| {
+                edit::<SignedElectionParameters>(f, ELECTION, |p| {
+                    p.parameters.manifest.translations.insert(
+                        "fr".into(),
+                        crate::manifest::Translation {
+                            title: "Élection".into(),
+                            contact: None,
+                            contests: Default::default(),
+                        },
+                    );
+                    p.parameters.manifest_hash = p.parameters.manifest.hash();
+                });
+                resign_parameters(f, s);
+                reindex(f);
+            },
+            "the manifest is not valid: the translation `fr`: contest",
+        ),
+        (
             Check::V4,
             "a credential replacement's starting digest",
             |f, _| {

@@ -99,6 +99,7 @@ pub fn p10() -> Manifest {
         }],
         booth: None,
         contact: None,
+        translations: Default::default(),
     }
 }
 

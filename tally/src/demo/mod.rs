@@ -302,6 +302,11 @@ pub fn manifest(contests: ContestSet) -> anyhow::Result<Manifest> {
         manifest
             .contests
             .retain(|c| c.style == ContestStyle::Plurality);
+        let kept: std::collections::BTreeSet<String> =
+            manifest.contests.iter().map(|c| c.id.clone()).collect();
+        for translation in manifest.translations.values_mut() {
+            translation.contests.retain(|id, _| kept.contains(id));
+        }
     }
     manifest.validate()?;
     Ok(manifest)
@@ -974,6 +979,27 @@ const TRUSTEE_NAMES: [&str; 7] = [
 mod tests {
     use super::*;
     use rand::RngCore;
+
+    #[test]
+    fn the_demo_ballot_is_translated_completely_for_either_contest_set() {
+        for set in [ContestSet::All, ContestSet::Plurality] {
+            let m = manifest(set).expect("a valid manifest");
+            assert_eq!(
+                m.translations
+                    .keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+                ["ar", "de", "fr"]
+            );
+            for t in m.translations.values() {
+                assert_eq!(t.contests.len(), m.contests.len(), "{set:?}");
+            }
+        }
+        let fr = manifest(ContestSet::All)
+            .expect("a manifest")
+            .translated("fr");
+        assert_eq!(fr.contests[0].title, "Maire (un seul choix)");
+    }
 
     #[test]
     fn same_seed_gives_same_random_stream() {
