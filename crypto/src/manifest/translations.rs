@@ -211,6 +211,8 @@ fn invalid(language: &str, reason: String) -> ManifestError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// The referendum of crypto.md §7.3, with a French translation.
     const REFERENDUM_FR: &str = r#"{"title": "Referendum", "contests": [{"id": "q1",
