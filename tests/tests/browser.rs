@@ -712,7 +712,8 @@ async fn vote(
     // takes the focus, and each line moves to its contest.
     click(client, "#review-button").await;
     find(client, "#error-summary").await;
-    assert_eq!(active_id(client).await.as_deref(), Some("error-summary"));
+    // The focus moves there once the browser has drawn it.
+    wait_for_focus(client, "error-summary").await;
     let problems = client
         .find_all(Locator::Css("#error-summary li a"))
         .await
