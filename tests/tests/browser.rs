@@ -262,6 +262,15 @@ async fn wait_for_focus(client: &Client, id: &str) {
     }
 }
 
+/// Whether nothing in the page matches `css` now.
+async fn absent(client: &Client, css: &str) -> bool {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .expect("a query")
+        .is_empty()
+}
+
 /// The text of `css` once it says something (it may start empty and fill in).
 async fn text_when_said(client: &Client, css: &str) -> String {
     let deadline = tokio::time::Instant::now() + STEP;
@@ -536,11 +545,7 @@ impl DemoHooks for BrowserVoter<'_> {
             click(&client, "#track-button").await;
             assert!(error_text(&client).await.contains("64 characters"));
             assert!(
-                client
-                    .find_all(Locator::Css("#track-result"))
-                    .await
-                    .expect("a query")
-                    .is_empty(),
+                absent(&client, "#track-result").await,
                 "an old result stays on screen next to a new error"
             );
             let (last, last_index) = vote_again_by_keyboard(&client, &url, &code).await;
@@ -729,11 +734,7 @@ async fn vote(
     choose(client, CHALLENGED).await;
     // Every problem fixed: the summary is gone.
     assert!(
-        client
-            .find_all(Locator::Css("#error-summary"))
-            .await
-            .expect("a query")
-            .is_empty(),
+        absent(client, "#error-summary").await,
         "the error summary stays after every problem is fixed"
     );
     click(client, "#review-button").await;
@@ -802,11 +803,7 @@ async fn vote(
     find(client, "#review").await;
     // A challenged ballot never counts, so this one replaces nothing.
     assert!(
-        client
-            .find_all(Locator::Css("#replaces-earlier"))
-            .await
-            .expect("a query")
-            .is_empty(),
+        absent(client, "#replaces-earlier").await,
         "the review warns of an earlier ballot that does not exist"
     );
     click(client, "#encrypt-button").await;
@@ -1062,11 +1059,7 @@ async fn voting_is_closed(client: &Client, url: &str) {
     assert!(said.contains("Voting has closed"), "{said}");
     accessible(client, "the booth after voting closed").await;
     assert!(
-        client
-            .find_all(Locator::Css("#credential-code"))
-            .await
-            .expect("a query")
-            .is_empty(),
+        absent(client, "#credential-code").await,
         "the booth asks for a code after voting closed"
     );
 }
@@ -1202,12 +1195,7 @@ async fn officials_while_open(client: &Client, url: &str, token: &str) {
         .await
         .expect("Escape is pressed");
     let deadline = tokio::time::Instant::now() + STEP;
-    while !client
-        .find_all(Locator::Css("#confirm"))
-        .await
-        .expect("a query")
-        .is_empty()
-    {
+    while !absent(client, "#confirm").await {
         assert!(
             tokio::time::Instant::now() < deadline,
             "Escape does not cancel"

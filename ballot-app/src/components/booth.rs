@@ -21,7 +21,7 @@ use tabella_crypto::record::{credentials_digest, SignedElectionParameters};
 
 use super::alert::Alert;
 use super::code_form::CodeForm;
-use super::contest::ContestForm;
+use super::contest::{first_option_id, ContestForm};
 use super::receipt::{ReceiptView, Receipted};
 use super::review::Review;
 use super::spoiled::{Spoiled, SpoiledView};
@@ -86,7 +86,7 @@ pub(crate) fn Booth() -> impl IntoView {
     let credentials = StoredValue::new(None::<Arc<Vec<[u8; 32]>>>);
     // The voter's public key once the helper has stretched the code (the signing key stays in
     // the helper, off this thread).
-    let secret = StoredValue::new(None::<CredentialKey>);
+    let voter_key = StoredValue::new(None::<CredentialKey>);
     let entries = RwSignal::new(Vec::<Vec<Entry>>::new());
     let checking = RwSignal::new(false);
     let progress = RwSignal::new((0u32, String::new()));
@@ -156,7 +156,7 @@ pub(crate) fn Booth() -> impl IntoView {
             }
             (Stage::Encrypted, "review") => Some((Stage::Review, "review-heading")),
             // Forward again, where the choices allow it.
-            (Stage::Code, "choose") if secret.get_value().is_some() => {
+            (Stage::Code, "choose") if voter_key.get_value().is_some() => {
                 Some((Stage::Choose, "choices-heading"))
             }
             (Stage::Choose, "review") if valid() => Some((Stage::Review, "review-heading")),
@@ -192,7 +192,7 @@ pub(crate) fn Booth() -> impl IntoView {
             match result {
                 Ok(key) => {
                     earlier.set(earlier_ballot(&key).await);
-                    secret.set_value(Some(key));
+                    voter_key.set_value(Some(key));
                     let manifest = current.ctx.manifest();
                     entries.set(manifest.contests.iter().map(rules::blank).collect());
                     stage.set(Stage::Choose);
@@ -223,7 +223,7 @@ pub(crate) fn Booth() -> impl IntoView {
     };
 
     let encrypt = move || {
-        let (Some(current), Some(_)) = (election.get_untracked(), secret.get_value()) else {
+        let (Some(current), Some(_)) = (election.get_untracked(), voter_key.get_value()) else {
             return;
         };
         let choices = match entries.with_untracked(|e| rules::choices(current.ctx.manifest(), e)) {
@@ -438,10 +438,9 @@ pub(crate) fn Booth() -> impl IntoView {
                             focus("choices-heading");
                         })
                         on_change=Callback::new(move |i: usize| {
-                            let first = election.get_untracked().and_then(|e| {
-                                let contest = e.ctx.manifest().contests.get(i)?;
-                                Some(format!("sel-{}-{}", contest.id, contest.selections.first()?.id))
-                            });
+                            let first = election
+                                .get_untracked()
+                                .and_then(|e| first_option_id(e.ctx.manifest().contests.get(i)?));
                             stage.set(Stage::Choose);
                             focus(first.unwrap_or_else(|| "choices-heading".to_owned()));
                         })
@@ -546,9 +545,10 @@ fn ErrorSummary(
             .with(|e| rules::problems(manifest, e))
             .into_iter()
             .filter_map(|p| {
-                let contest = manifest.contests.get(p.contest)?;
-                let first = contest.selections.first()?;
-                Some((format!("sel-{}-{}", contest.id, first.id), p.message))
+                Some((
+                    first_option_id(manifest.contests.get(p.contest)?)?,
+                    p.message,
+                ))
             })
             .collect::<Vec<_>>()
     };

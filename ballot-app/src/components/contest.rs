@@ -5,6 +5,19 @@ use tabella_crypto::manifest::{Contest, ContestStyle};
 
 use crate::rules::{self, Entry};
 
+/// The id of the input of option `selection` of contest `contest`.
+pub(crate) fn option_id(contest: &str, selection: &str) -> String {
+    format!("sel-{contest}-{selection}")
+}
+
+/// The id of a contest's first input (where a link to the contest moves the focus).
+pub(crate) fn first_option_id(contest: &Contest) -> Option<String> {
+    contest
+        .selections
+        .first()
+        .map(|s| option_id(&contest.id, &s.id))
+}
+
 /// `fieldset#contest-{id}`: the contest's title, its rule (`.contest-rule`), one input per
 /// selection (`#sel-{contest}-{selection}`: radio buttons, checkboxes or number fields) and a
 /// live line (`.contest-feedback`) saying whether the rule holds.
@@ -58,7 +71,7 @@ pub(crate) fn ContestForm(
         .iter()
         .enumerate()
         .map(|(j, selection)| {
-            let input_id = format!("sel-{}-{}", contest.id, selection.id);
+            let input_id = option_id(&contest.id, &selection.id);
             let label = selection.label.clone();
             let input = match style {
                 ContestStyle::Plurality => view! {

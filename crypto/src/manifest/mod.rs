@@ -334,6 +334,23 @@ fn check_id(id: &str) -> Result<(), ManifestError> {
     }
 }
 
+/// `str(s)` of the canonical encoding: `u32_be(byte length) ‖ UTF-8 bytes`.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// What is wrong with a contact (MANIFEST-3b), besides its length, if anything.
+fn contact_problem(contact: &str) -> Option<&'static str> {
+    if contact.trim().is_empty() {
+        Some("it is empty (leave the field out instead)")
+    } else if contact.chars().any(char::is_control) {
+        Some("it holds a control character")
+    } else {
+        None
+    }
+}
+
 fn check_text(owner: &str, text: &str) -> Result<(), ManifestError> {
     if text.len() > MAX_TEXT_LEN {
         return Err(ManifestError::TextTooLong(owner.to_owned()));
@@ -468,16 +485,8 @@ impl Manifest {
         check_text("title", &self.title)?;
         if let Some(contact) = &self.contact {
             check_text("contact", contact)?;
-            if contact.trim().is_empty() {
-                return Err(ManifestError::InvalidContact(
-                    "it is empty (leave the field out instead)",
-                ));
-            }
-            if contact.chars().any(char::is_control) {
-                return Err(ManifestError::InvalidContact(
-                    "it holds a control character",
-                ));
-            }
+            contact_problem(contact)
+                .map_or(Ok(()), |why| Err(ManifestError::InvalidContact(why)))?;
         }
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
             return Err(ManifestError::ContestCount(self.contests.len()));
@@ -544,10 +553,6 @@ impl Manifest {
     /// is length-prefixed or counted, so where the contests end is known and the trailers
     /// cannot be confused with them or with each other.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        fn put_str(out: &mut Vec<u8>, s: &str) {
-            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-            out.extend_from_slice(s.as_bytes());
-        }
         let mut out = b"tabella/v1/manifest".to_vec();
         put_str(&mut out, &self.title);
         out.extend_from_slice(&(self.contests.len() as u32).to_be_bytes());
@@ -580,7 +585,7 @@ impl Manifest {
             put_str(&mut out, CONTACT_TRAILER_TAG);
             put_str(&mut out, contact);
         }
-        self.put_translations(&mut out, put_str);
+        self.put_translations(&mut out);
         out
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_text, Manifest, ManifestError};
+use super::{check_text, contact_problem, put_str, Manifest, ManifestError};
 
 /// Most languages a manifest may carry.
 pub const MAX_LANGUAGES: usize = 32;
@@ -98,11 +98,8 @@ impl Manifest {
             match (&self.contact, &t.contact) {
                 (Some(_), Some(contact)) => {
                     check_text(&format!("{language}: contact"), contact)?;
-                    if contact.trim().is_empty() || contact.chars().any(char::is_control) {
-                        return Err(invalid(
-                            language,
-                            "the contact is empty or holds a control character".to_owned(),
-                        ));
+                    if let Some(why) = contact_problem(contact) {
+                        return Err(invalid(language, format!("the contact: {why}")));
                     }
                 }
                 (Some(_), None) => {
@@ -118,19 +115,6 @@ impl Manifest {
                     ))
                 }
                 (None, None) => {}
-            }
-            if t.contests.len() != self.contests.len() {
-                let missing = self
-                    .contests
-                    .iter()
-                    .find(|c| !t.contests.contains_key(&c.id));
-                return Err(invalid(
-                    language,
-                    match missing {
-                        Some(c) => format!("contest `{}` is not translated", c.id),
-                        None => "translates a contest the manifest does not have".to_owned(),
-                    },
-                ));
             }
             for contest in &self.contests {
                 let ct = t.contests.get(&contest.id).ok_or_else(|| {
@@ -164,6 +148,13 @@ impl Manifest {
                     )?;
                 }
             }
+            // Every contest is translated (above), so more entries are contests it does not have.
+            if t.contests.len() != self.contests.len() {
+                return Err(invalid(
+                    language,
+                    "translates a contest the manifest does not have".to_owned(),
+                ));
+            }
         }
         Ok(())
     }
@@ -172,7 +163,7 @@ impl Manifest {
     /// u32(#languages) ‖` per language in tag order `str(tag) ‖ str(title) ‖ [str(contact)] ‖`
     /// per contest in ballot order `str(title) ‖` per option in ballot order `str(label)`. The
     /// contact is there exactly when the manifest has one; the counts are the manifest's.
-    pub(super) fn put_translations(&self, out: &mut Vec<u8>, put_str: fn(&mut Vec<u8>, &str)) {
+    pub(super) fn put_translations(&self, out: &mut Vec<u8>) {
         if self.translations.is_empty() {
             return;
         }

@@ -69,14 +69,13 @@ impl Stop {
             .enable_all()
             .build()?;
         // Installed here, before the run goes on, so that no signal is missed.
-        let (mut terminate, interrupt) = runtime.block_on(async {
+        let (mut terminate, mut interrupt) = runtime.block_on(async {
             let terminate =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             let interrupt =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
             Ok::<_, std::io::Error>((terminate, interrupt))
         })?;
-        let mut interrupt = interrupt;
         let waiting = Arc::new(AtomicBool::new(false));
         let (send, signals) = mpsc::channel();
         let watcher_waiting = Arc::clone(&waiting);
